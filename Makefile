@@ -1,0 +1,62 @@
+# Paravirt CPUs for overcommitted guests: kernel series, pvsteal module,
+# selftests and tools. One target per user action; see README.md.
+#
+#   make demo     boot the patched guest and show tasks leaving marked vCPUs
+#   make check    build everything, run host tests and kselftests in a guest
+
+SHELL   := /bin/bash
+BUILD   ?= $(CURDIR)/build
+KSRC    := $(BUILD)/linux
+# The test kernel has lockdep and the other debug options; bench uses plain.
+KFLAVOR ?= debug
+KOBJ    := $(BUILD)/obj-$(KFLAVOR)
+CPUS    ?= 4
+export BUILD
+
+.NOTPARALLEL:
+.PHONY: help deps kernel module selftests tools check demo vm patches clean
+
+help:
+	@sed -n 's/^#   make /  make /p' Makefile
+	@echo "  make deps | kernel | module | selftests | tools | vm [CMD='...'] | patches | clean"
+
+# Debian packages the project uses, installed when missing.
+deps:
+	@tools/deps
+
+# build/linux from linux-source-6.12 plus patches/, then the guest kernel.
+kernel:
+	@tools/kernel-tree
+	@tools/kernel-build $(KFLAVOR)
+
+module: kernel
+	@mkdir -p $(BUILD)/module/kernel
+	@rsync -a --delete kernel/pvsteal $(BUILD)/module/kernel/ && cp Kbuild $(BUILD)/module/
+	@echo "[$$(date +%T)] building pvsteal.ko"
+	@$(MAKE) -s -C $(KSRC) O=$(KOBJ) M=$(BUILD)/module W=1 modules
+
+SELFTESTS := $(patsubst selftests/paravirt/%.c,$(BUILD)/selftests/%,$(wildcard selftests/paravirt/*_test.c))
+selftests: $(SELFTESTS)
+$(BUILD)/selftests/%: selftests/paravirt/%.c selftests/paravirt/*.h | $(KSRC)
+	@mkdir -p $(@D)
+	gcc -Wall -Werror -O2 -I$(KSRC)/tools/testing/selftests -o $@ $<
+$(KSRC):
+	@tools/kernel-tree
+
+tools:
+
+check: deps kernel module selftests tools
+	@tools/check
+
+demo: deps kernel module
+	@tools/demo
+
+vm: kernel
+	@tools/vm -c $(CPUS) $(if $(CMD),-- bash -c '$(CMD)')
+
+# Regenerate patches/ from the commits on top of "base" in build/linux.
+patches:
+	@tools/make-patches
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,369 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Paravirt CPUs: the mask set through pvsteal's override, placement, push,
+ * unmark and module unload, in a guest with at least 4 CPUs.
+ *
+ * Run as root with PVSTEAL_KO pointing at pvsteal.ko (tools/guest-tests
+ * does this). The tests mark the upper half of the CPUs.
+ */
+#include "pv_util.h"
+#include "kselftest_harness.h"
+
+/*
+ * How long busy tasks may take to leave a marked CPU. The mark kicks the
+ * CPUs and a scheduler tick (4 ms at HZ=250) is the backstop; the rest is
+ * the time to sample /proc for every task under emulation. Measured in a
+ * 4-vCPU TCG guest with the lockdep kernel: median 1.6 ms, max 6.8 ms over
+ * 20 marks (see the closing figures in the README).
+ */
+#define EVAC_LIMIT_US	40000
+
+/* How long unmarked CPUs may take to get work back (a few balance intervals). */
+#define RETURN_LIMIT_US	2000000
+
+FIXTURE(pv) {
+	int ncpus;
+	char half[32];
+	uint64_t marked;
+	pid_t pids[PV_MAX_CHILDREN];
+	int npids;
+};
+
+FIXTURE_SETUP(pv)
+{
+	int ret;
+
+	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	self->npids = 0;
+	if (self->ncpus < 4)
+		SKIP(return, "needs at least 4 online CPUs, have %d", self->ncpus);
+	if (access(PV_SYSFS, F_OK))
+		SKIP(return, "kernel without CONFIG_PARAVIRT_CPUS");
+	ret = pv_module_load("");
+	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal ($PVSTEAL_KO): %s", strerror(-ret));
+	ASSERT_EQ(0, pv_mark(""));
+	pv_upper_half(self->ncpus, self->half, sizeof(self->half), &self->marked);
+}
+
+FIXTURE_TEARDOWN(pv)
+{
+	pv_kill_all(self->pids, self->npids);
+	if (pv_module_loaded())
+		pv_mark("");
+}
+
+static void spawn_busy(FIXTURE_DATA(pv) *self, int n)
+{
+	for (int i = 0; i < n && self->npids < PV_MAX_CHILDREN; i++)
+		self->pids[self->npids++] = pv_spawn_busy("pvt-busy", -1);
+}
+
+static void expect_mask(struct __test_metadata *_metadata, const char *want)
+{
+	char buf[256];
+
+	ASSERT_EQ(0, pv_read(PV_SYSFS, buf, sizeof(buf)));
+	EXPECT_STREQ(want, buf);
+}
+
+TEST_F(pv, sysfs_follows_override)
+{
+	const char *lists[] = { "2-3", "1,3", "3", "1-2", "" };
+	char buf[256];
+
+	for (int i = 0; i < 5; i++) {
+		ASSERT_EQ(0, pv_mark(lists[i])) TH_LOG("writing '%s'", lists[i]);
+		expect_mask(_metadata, lists[i]);
+		ASSERT_EQ(0, pv_read(PV_OVERRIDE, buf, sizeof(buf)));
+		EXPECT_STREQ(lists[i], buf);
+	}
+	/* An empty line means none, like an empty write. */
+	ASSERT_EQ(0, pv_mark("2\n"));
+	ASSERT_EQ(0, pv_mark("\n"));
+	expect_mask(_metadata, "");
+
+	ASSERT_EQ(0, pv_mark("2-3"));
+	ASSERT_EQ(0, pv_mark("auto"));
+	ASSERT_EQ(0, pv_read(PV_OVERRIDE, buf, sizeof(buf)));
+	EXPECT_STREQ("auto", buf);
+}
+
+TEST_F(pv, bad_input_is_einval_and_changes_nothing)
+{
+	char all[32], beyond[32], huge[8192], buf[256];
+	const char *bad[] = {
+		"abc", "1-", "-1", "3-1", "1;2", "2-3x", "autox", "auto 1",
+		"1,,2", "0x3", all, beyond, "99999999999", huge,
+	};
+
+	snprintf(all, sizeof(all), "0-%d", self->ncpus - 1);
+	snprintf(beyond, sizeof(beyond), "%d", 64);
+	memset(huge, '1', sizeof(huge) - 1);
+	huge[sizeof(huge) - 1] = '\0';
+
+	ASSERT_EQ(0, pv_mark("1"));
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		EXPECT_EQ(-EINVAL, pv_mark(bad[i])) TH_LOG("input '%.40s'", bad[i]);
+		expect_mask(_metadata, "1");
+		ASSERT_EQ(0, pv_read(PV_OVERRIDE, buf, sizeof(buf)));
+		EXPECT_STREQ("1", buf);
+	}
+}
+
+TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 120)
+{
+	uint64_t evac[20], t0;
+	int64_t us;
+	int rounds = 20;
+
+	spawn_busy(self, 2 * self->ncpus);
+	for (int r = 0; r < rounds; r++) {
+		/* Start from a spread: some task on every marked CPU. */
+		t0 = pv_now_us();
+		while ((pv_cpus_of(self->pids, self->npids) & self->marked) != self->marked)
+			ASSERT_LT(pv_now_us() - t0, RETURN_LIMIT_US)
+				TH_LOG("round %d: tasks never spread over %s", r, self->half);
+
+		t0 = pv_now_us();
+		ASSERT_EQ(0, pv_mark(self->half));
+		us = pv_wait_off(self->pids, self->npids, self->marked, t0, 5000000);
+		ASSERT_GE(us, 0) TH_LOG("round %d: tasks still on %s after 5 s", r, self->half);
+		evac[r] = us;
+
+		/* They stay off: marked CPUs do not pull work back. */
+		for (t0 = pv_now_us(); pv_now_us() - t0 < 200000;)
+			ASSERT_EQ(0, pv_cpus_of(self->pids, self->npids) & self->marked)
+				TH_LOG("round %d: a task came back to %s", r, self->half);
+		ASSERT_EQ(0, pv_mark(""));
+	}
+
+	qsort(evac, rounds, sizeof(evac[0]), pv_cmp_u64);
+	TH_LOG("evacuation of %d busy tasks from %s over %d marks: median %llu us, max %llu us",
+	       self->npids, self->half, rounds,
+	       (unsigned long long)evac[rounds / 2], (unsigned long long)evac[rounds - 1]);
+	ksft_print_msg("evacuation_us median=%llu max=%llu n=%d\n",
+		       (unsigned long long)evac[rounds / 2],
+		       (unsigned long long)evac[rounds - 1], rounds);
+	EXPECT_LE(evac[rounds - 1], EVAC_LIMIT_US);
+}
+
+/* Placement events of interest, from the sched tracepoints. */
+struct placement {
+	int seen, bad;
+	char first_bad[512];
+};
+
+static bool pid_in(const pid_t *pids, int n, pid_t pid)
+{
+	for (int i = 0; i < n; i++)
+		if (pids[i] == pid)
+			return true;
+	return false;
+}
+
+static int trace_setup(bool on)
+{
+	static const char * const ev[] = {
+		"sched/sched_wakeup", "sched/sched_wakeup_new", "sched/sched_migrate_task",
+	};
+	char path[128];
+
+	if (pv_write("/sys/kernel/tracing/tracing_on", "0"))
+		return -1;
+	for (int i = 0; i < 3; i++) {
+		snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/enable", ev[i]);
+		if (pv_write(path, on ? "1" : "0"))
+			return -1;
+	}
+	if (on && (pv_write("/sys/kernel/tracing/buffer_size_kb", "4096") ||
+		   pv_write("/sys/kernel/tracing/trace", "") ||
+		   pv_write("/sys/kernel/tracing/tracing_on", "1")))
+		return -1;
+	return 0;
+}
+
+/* Scan the trace for wakeups, forks and migrations of @pids onto @marked. */
+static void trace_scan(const pid_t *pids, int n, uint64_t marked, struct placement *pl)
+{
+	FILE *f = fopen("/sys/kernel/tracing/trace", "r");
+	char line[512];
+
+	memset(pl, 0, sizeof(*pl));
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		char *p = strstr(line, " pid="), *c;
+		int cpu;
+
+		c = strstr(line, "target_cpu=");
+		if (!c)
+			c = strstr(line, "dest_cpu=");
+		if (!p || !c || !pid_in(pids, n, atoi(p + 5)))
+			continue;
+		cpu = atoi(strchr(c, '=') + 1);
+		pl->seen++;
+		if (cpu < 64 && (marked & (1ULL << cpu)) && !pl->bad++)
+			snprintf(pl->first_bad, sizeof(pl->first_bad), "%s", line);
+	}
+	fclose(f);
+}
+
+TEST_F_TIMEOUT(pv, new_work_avoids_marked_cpus, 120)
+{
+	pid_t kids[PV_MAX_CHILDREN];
+	int nkids = 0, status, getcpu_bad = 0;
+	struct placement pl;
+	int64_t us;
+
+	if (access("/sys/kernel/tracing/trace", F_OK))
+		SKIP(return, "tracefs not mounted");
+
+	/* Keep the unmarked CPUs busy so that idle marked CPUs look attractive. */
+	spawn_busy(self, self->ncpus);
+	ASSERT_EQ(0, pv_mark(self->half));
+	us = pv_wait_off(self->pids, self->npids, self->marked, pv_now_us(), 5000000);
+	ASSERT_GE(us, 0);
+	ASSERT_EQ(0, trace_setup(true));
+
+	/* fork: each child reports the CPU it starts on */
+	for (int i = 0; i < 100; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0)
+			_exit(sched_getcpu());
+		ASSERT_GT(pid, 0);
+		kids[nkids++] = pid;
+		waitpid(pid, &status, 0);
+		if (WIFEXITED(status) && (self->marked & (1ULL << WEXITSTATUS(status))))
+			getcpu_bad++;
+	}
+	/* exec: exec balancing picks the CPU */
+	for (int i = 0; i < 30; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			execl("/proc/self/exe", "paravirt_test", "--getcpu", NULL);
+			_exit(255);
+		}
+		ASSERT_GT(pid, 0);
+		kids[nkids++] = pid;
+		waitpid(pid, &status, 0);
+		ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) != 255);
+		if (self->marked & (1ULL << WEXITSTATUS(status)))
+			getcpu_bad++;
+	}
+	/* wakeups: a task that sleeps 300 times */
+	for (int i = 0; i < 4; i++) {
+		pid_t pid = fork();
+
+		if (pid == 0) {
+			int bad = 0;
+
+			for (int j = 0; j < 300; j++) {
+				pv_sleep_us(300);
+				if (self->marked & (1ULL << sched_getcpu()))
+					bad++;
+			}
+			_exit(bad > 250 ? 250 : bad);
+		}
+		ASSERT_GT(pid, 0);
+		kids[nkids++] = pid;
+	}
+	for (int i = nkids - 4; i < nkids; i++) {
+		waitpid(kids[i], &status, 0);
+		ASSERT_TRUE(WIFEXITED(status));
+		getcpu_bad += WEXITSTATUS(status);
+	}
+
+	pv_write("/sys/kernel/tracing/tracing_on", "0");
+	for (int i = 0; i < self->npids && nkids < PV_MAX_CHILDREN; i++)
+		kids[nkids++] = self->pids[i];
+	trace_scan(kids, nkids, self->marked, &pl);
+	trace_setup(false);
+
+	TH_LOG("%d placements of test tasks traced, %d onto %s; %d sched_getcpu() on %s",
+	       pl.seen, pl.bad, self->half, getcpu_bad, self->half);
+	/* 100 forks and 1200 wakeups must have been traced, or this proves nothing. */
+	ASSERT_GE(pl.seen, 1000);
+	EXPECT_EQ(0, pl.bad) TH_LOG("first: %s", pl.first_bad);
+	EXPECT_EQ(0, getcpu_bad);
+}
+
+TEST_F_TIMEOUT(pv, task_pinned_to_marked_cpu_progresses, 60)
+{
+	int cpu = self->ncpus - 1;
+	uint64_t t0, c0, c1, wall;
+	cpu_set_t set;
+	pid_t pinned;
+
+	spawn_busy(self, 2 * self->ncpus);
+	pinned = pv_spawn_busy("pvt-pinned", cpu);
+	self->pids[self->npids++] = pinned;
+	pv_sleep_us(200000);
+
+	ASSERT_EQ(0, pv_mark(self->half));
+	/* Everyone else leaves; the pinned task stays and keeps running. */
+	ASSERT_GE(pv_wait_off(self->pids, self->npids - 1, self->marked, pv_now_us(), 5000000), 0);
+	c0 = pv_task_cputime_us(pinned);
+	t0 = pv_now_us();
+	pv_sleep_us(1000000);
+	c1 = pv_task_cputime_us(pinned);
+	wall = pv_now_us() - t0;
+
+	EXPECT_EQ(cpu, pv_task_cpu(pinned));
+	ASSERT_EQ(0, sched_getaffinity(pinned, sizeof(set), &set));
+	EXPECT_EQ(1, CPU_COUNT(&set));
+	EXPECT_TRUE(CPU_ISSET(cpu, &set));
+	TH_LOG("pinned task on marked CPU %d: %llu us CPU time in %llu us",
+	       cpu, (unsigned long long)(c1 - c0), (unsigned long long)wall);
+	/* Alone on its CPU, it should get most of it; demand half. */
+	EXPECT_GE(c1 - c0, wall / 2);
+}
+
+TEST_F_TIMEOUT(pv, unmarked_cpus_get_work_back, 60)
+{
+	uint64_t t0;
+	int64_t us;
+
+	spawn_busy(self, 2 * self->ncpus);
+	ASSERT_EQ(0, pv_mark(self->half));
+	ASSERT_GE(pv_wait_off(self->pids, self->npids, self->marked, pv_now_us(), 5000000), 0);
+	pv_sleep_us(200000);
+
+	t0 = pv_now_us();
+	ASSERT_EQ(0, pv_mark(""));
+	for (;;) {
+		if ((pv_cpus_of(self->pids, self->npids) & self->marked) == self->marked)
+			break;
+		us = pv_now_us() - t0;
+		ASSERT_LT(us, RETURN_LIMIT_US) TH_LOG("CPUs %s still without work", self->half);
+	}
+	TH_LOG("work back on every unmarked CPU after %llu us",
+	       (unsigned long long)(pv_now_us() - t0));
+}
+
+TEST_F(pv, unloading_the_module_clears_the_mask)
+{
+	char buf[256];
+	int ret;
+
+	ASSERT_EQ(0, pv_mark(self->half));
+	expect_mask(_metadata, self->half);
+	ASSERT_EQ(0, pv_module_unload());
+	EXPECT_FALSE(pv_module_loaded());
+	expect_mask(_metadata, "");
+
+	ret = pv_module_load("");
+	ASSERT_EQ(0, ret) TH_LOG("reloading: %s", strerror(-ret));
+	expect_mask(_metadata, "");
+	ASSERT_EQ(0, pv_read(PV_OVERRIDE, buf, sizeof(buf)));
+	EXPECT_STREQ("auto", buf);
+}
+
+int main(int argc, char **argv)
+{
+	/* Exec placement probe: report the CPU we start on. */
+	if (argc > 1 && !strcmp(argv[1], "--getcpu"))
+		return sched_getcpu();
+	return test_harness_run(argc, argv);
+}

@@ -1,0 +1,11 @@
+# Shared helpers for the shell tools. Sourced, not executed.
+# shellcheck shell=bash
+
+: "${top:=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)}"
+BUILD=${BUILD:-$top/build}
+KERNEL_PIN=6.12.117-1~deb12u1
+KOBJ=${KOBJ:-$BUILD/obj}
+
+log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
+warn() { printf 'WARNING: %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
