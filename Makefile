@@ -14,7 +14,7 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module selftests tools check demo vm patches clean
+.PHONY: help deps kernel module selftests tools hosttests check demo vm patches clean
 
 help:
 	@sed -n 's/^#   make /  make /p' Makefile
@@ -35,20 +35,34 @@ module: kernel
 	@echo "[$$(date +%T)] building pvsteal.ko"
 	@$(MAKE) -s -C $(KSRC) O=$(KOBJ) M=$(BUILD)/module W=1 modules
 
+CFLAGS  ?= -O2 -g
+CFLAGS  += -Wall -Werror -Itools/include
+
 SELFTESTS := $(patsubst selftests/paravirt/%.c,$(BUILD)/selftests/%,$(wildcard selftests/paravirt/*_test.c))
 selftests: $(SELFTESTS)
-$(BUILD)/selftests/%: selftests/paravirt/%.c selftests/paravirt/*.h | $(KSRC)
+$(BUILD)/selftests/%: selftests/paravirt/%.c tools/include/*.h | $(KSRC)
 	@mkdir -p $(@D)
-	gcc -Wall -Werror -O2 -I$(KSRC)/tools/testing/selftests -o $@ $<
+	gcc $(CFLAGS) -I$(KSRC)/tools/testing/selftests -o $@ $<
 $(KSRC):
 	@tools/kernel-tree
 
-tools:
+# Host unit tests: the policy, compiled exactly as the module compiles it.
+HOSTTESTS := $(BUILD)/tests/policy_test
+hosttests: $(HOSTTESTS)
+$(BUILD)/tests/policy_test: tests/host/policy_test.c tests/host/tap.h kernel/pvsteal/policy.c kernel/pvsteal/policy.h
+	@mkdir -p $(@D)
+	gcc $(CFLAGS) -Wextra -o $@ tests/host/policy_test.c kernel/pvsteal/policy.c
 
-check: deps kernel module selftests tools
+TOOLS := $(BUILD)/tools/pvdemo
+tools: $(TOOLS)
+$(BUILD)/tools/pvdemo: tools/pvdemo.c tools/include/*.h
+	@mkdir -p $(@D)
+	gcc $(CFLAGS) -o $@ $<
+
+check: deps kernel module selftests tools hosttests
 	@tools/check
 
-demo: deps kernel module
+demo: deps kernel module tools
 	@tools/demo
 
 vm: kernel

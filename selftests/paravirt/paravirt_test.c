@@ -6,7 +6,7 @@
  * Run as root with PVSTEAL_KO pointing at pvsteal.ko (tools/guest-tests
  * does this). The tests mark the upper half of the CPUs.
  */
-#include "pv_util.h"
+#include "pv_util.h"	/* tools/include */
 #include "kselftest_harness.h"
 
 /*
