@@ -125,6 +125,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 
+	if (pv_measure_rt())
+		fprintf(stderr, "pvdemo: no real-time priority, timings include waiting for the busy tasks\n");
 	printf("pvdemo: %d vCPUs, %d busy tasks, marking vCPUs %s\n", ncpus, ntasks, list);
 	for (int i = 0; i < ntasks; i++)
 		pids[i] = pv_spawn_busy("pvdemo-busy", -1);
@@ -149,19 +151,12 @@ int main(int argc, char **argv)
 	printf("\n3. echo > %s  (unmark)\n", PV_OVERRIDE);
 	t0 = pv_now_us();
 	pv_mark("");
-	while ((pv_cpus_of(pids, ntasks) & marked) != marked) {
-		if (pv_now_us() - t0 > 5000000)
-			break;
-	}
-	if ((pv_cpus_of(pids, ntasks) & marked) == marked)
-		back_us = pv_now_us() - t0;
+	back_us = pv_wait_cpus(pids, ntasks, marked, marked, t0, 5000000);
 	show("   After unmarking: the balancer spreads the tasks again", pids, ntasks, 0, 1000);
 
 	printf("\n4. Measuring: %d more marks of %s\n", rounds - 1, list);
 	for (int r = 1; r < rounds; r++) {
-		t0 = pv_now_us();
-		while ((pv_cpus_of(pids, ntasks) & marked) != marked && pv_now_us() - t0 < 3000000)
-			;
+		pv_wait_cpus(pids, ntasks, marked, marked, pv_now_us(), 3000000);
 		t0 = pv_now_us();
 		pv_mark(list);
 		us = pv_wait_off(pids, ntasks, marked, t0, 5000000);

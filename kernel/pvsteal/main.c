@@ -3,47 +3,290 @@
  * pvsteal: mark vCPUs as paravirt while the host cannot back them.
  *
  * The module owns the kernel's paravirt CPU mask while it is loaded and
- * clears it when it is unloaded. The mask comes either from the steal-time
- * policy (mode "auto") or from a list written to debugfs (mode "manual").
+ * clears it when it is unloaded. In mode "auto" a delayed work samples
+ * every online CPU's steal time each period_ms and lets the policy
+ * (policy.c) pick the mask; in mode "manual" the mask is the list written to
+ * debugfs and no periodic work runs.
  *
- * /sys/kernel/debug/pvsteal/override
- *	read:  "auto", or the manual cpulist (an empty line for none)
- *	write: a cpulist ("2-3", "1,3,5-7", or an empty line for none) to
- *	       switch to manual mode with that mask, or "auto" to hand control
- *	       back to the policy. Anything else fails with -EINVAL and
- *	       changes nothing.
+ * /sys/kernel/debug/pvsteal/
+ *	override  read "auto" or the manual cpulist; write a cpulist (an empty
+ *		  line for none) to switch to manual mode with that mask, or
+ *		  "auto" to hand control back to the policy
+ *	inject	  "CPULIST PCT" adds PCT percent of synthetic steal on those
+ *		  CPUs each period (replacing what they had), "clear" removes
+ *		  all; read shows one "CPULIST PCT" line per injected value
+ *	stats	  mode, mask, changes and per-CPU steal, see pvsteal_stats_show()
+ *	period_ms, high_pct, low_pct, min_active, mode: the module parameters
+ *
+ * Every write that is not understood fails with -EINVAL and changes nothing.
+ * See Documentation/pvsteal.rst.
  */
 
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/cpu.h>
+#include <linux/cpuhotplug.h>
 #include <linux/cpumask.h>
+#include <linux/ctype.h>
 #include <linux/debugfs.h>
 #include <linux/fs.h>
 #include <linux/kernel.h>
+#include <linux/kernel_stat.h>
+#include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/sched/paravirt.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/topology.h>
 #include <linux/uaccess.h>
+#include <linux/workqueue.h>
 
-/* Longest accepted write: a cpulist of every other CPU of NR_CPUS. */
+#include "policy.h"
+
+static unsigned int period_ms = 1000;
+module_param(period_ms, uint, 0444);
+MODULE_PARM_DESC(period_ms, "Sampling period in ms, 10..60000 (default 1000)");
+
+static unsigned int high_pct = 20;
+module_param(high_pct, uint, 0444);
+MODULE_PARM_DESC(high_pct, "Fold when steal on the active vCPUs is above this percent (default 20)");
+
+static unsigned int low_pct = 5;
+module_param(low_pct, uint, 0444);
+MODULE_PARM_DESC(low_pct, "Unfold only when steal is below this percent, < high_pct (default 5)");
+
+static unsigned int min_active = 1;
+module_param(min_active, uint, 0444);
+MODULE_PARM_DESC(min_active, "Never leave fewer unmarked online vCPUs (default 1)");
+
+static char mode_param[8] = "auto";
+module_param_string(mode, mode_param, sizeof(mode_param), 0444);
+MODULE_PARM_DESC(mode, "auto (steal policy) or manual (debugfs override only)");
+
 #define PVSTEAL_MAX_WRITE	(NR_CPUS * 5 + 16)
+#define PVSTEAL_PERIOD_MIN	10
+#define PVSTEAL_PERIOD_MAX	60000
+
+/* Counters of the previous sample, per CPU. */
+struct pvsteal_cpu {
+	u64 steal, busy;
+	bool valid;	/* false until sampled once after coming online */
+};
+
+static DEFINE_PER_CPU(struct pvsteal_cpu, pv_cpu);
 
 static struct {
-	struct mutex lock;		/* protects everything below */
-	bool manual;			/* mode: manual list or policy */
-	struct cpumask manual_mask;	/* the list written to override */
+	struct mutex lock;		/* everything below, and the knobs */
+	bool manual;
+	struct cpumask manual_mask;
+	unsigned int inject[PVP_MAX_CPUS];
+	struct pvp_state *policy;
+	struct pvp_sample *samples;
+	u64 last_sample_ns;
+	u64 last_change_ns;
+	unsigned long changes, errors;
+	struct delayed_work work;
+	enum cpuhp_state hp_state;
 	struct dentry *dir;
 } pv = {
 	.lock = __MUTEX_INITIALIZER(pv.lock),
 };
 
-/* Apply @mask to the kernel and remember it. Caller holds pv.lock. */
+static struct pvp_knobs pvsteal_knobs(void)
+{
+	return (struct pvp_knobs){
+		.high_pct = high_pct,
+		.low_pct = low_pct,
+		.min_active = min_active,
+	};
+}
+
+static void cpumask_to_pvp(const struct cpumask *src, struct pvp_mask *dst)
+{
+	int cpu;
+
+	memset(dst, 0, sizeof(*dst));
+	for_each_cpu(cpu, src)
+		pvp_set(dst, cpu);
+}
+
+/* Hand @mask to the scheduler. Caller holds pv.lock. */
 static int pvsteal_apply(const struct cpumask *mask)
 {
+	int ret;
+
 	lockdep_assert_held(&pv.lock);
-	return sched_paravirt_set_cpus(mask);
+	if (cpumask_equal(mask, cpu_paravirt_mask))
+		return 0;
+	ret = sched_paravirt_set_cpus(mask);
+	if (!ret) {
+		pv.changes++;
+		pv.last_change_ns = ktime_get_ns();
+	}
+	return ret;
+}
+
+static u64 cpu_busy_ns(const struct kernel_cpustat *kcs)
+{
+	const u64 *t = kcs->cpustat;
+
+	return t[CPUTIME_USER] + t[CPUTIME_NICE] + t[CPUTIME_SYSTEM] +
+	       t[CPUTIME_IRQ] + t[CPUTIME_SOFTIRQ];
+}
+
+static unsigned int pct_of(u64 delta_ns, u64 period_ns)
+{
+	return min_t(u64, div64_u64(delta_ns * 100 + period_ns / 2, period_ns), 100);
+}
+
+/* Take one sample of every online CPU and step the policy. Holds pv.lock. */
+static void pvsteal_sample(void)
+{
+	struct pvp_knobs knobs = pvsteal_knobs();
+	struct pvp_mask online;
+	u64 now = ktime_get_ns(), period_ns;
+	cpumask_var_t mask;
+	int cpu, ret;
+
+	period_ns = max_t(u64, now - pv.last_sample_ns, 1);
+	pv.last_sample_ns = now;
+	memset(&online, 0, sizeof(online));
+
+	for_each_online_cpu(cpu) {
+		struct pvsteal_cpu *pc = per_cpu_ptr(&pv_cpu, cpu);
+		struct kernel_cpustat kcs;
+		u64 steal, busy;
+		unsigned int inj = pv.inject[cpu];
+
+		if (cpu >= PVP_MAX_CPUS)
+			break;
+		kcpustat_cpu_fetch(&kcs, cpu);
+		steal = kcs.cpustat[CPUTIME_STEAL];
+		busy = cpu_busy_ns(&kcs);
+		pvp_set(&online, cpu);
+		if (!READ_ONCE(pc->valid)) {
+			/* Just came online: no delta yet, only what is injected. */
+			pv.samples[cpu] = (struct pvp_sample){ .steal_pct = inj };
+		} else {
+			pv.samples[cpu].steal_pct =
+				min(pct_of(steal - pc->steal, period_ns) + inj, 100U);
+			pv.samples[cpu].busy_pct = pct_of(busy - pc->busy, period_ns);
+		}
+		pc->steal = steal;
+		pc->busy = busy;
+		WRITE_ONCE(pc->valid, true);
+	}
+
+	if (!pvp_step(pv.policy, &knobs, &online, pv.samples))
+		return;
+
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return;
+	for (cpu = 0; cpu < nr_cpu_ids && cpu < PVP_MAX_CPUS; cpu++)
+		if (pvp_test(&pv.policy->mask, cpu))
+			cpumask_set_cpu(cpu, mask);
+	ret = pvsteal_apply(mask);
+	if (ret) {
+		/* A CPU went down under us; the policy retries next period. */
+		pv.errors++;
+		pr_warn_ratelimited("setting mask %*pbl failed: %d\n",
+				    cpumask_pr_args(mask), ret);
+		cpumask_to_pvp(cpu_paravirt_mask, &pv.policy->mask);
+	}
+	free_cpumask_var(mask);
+}
+
+static void pvsteal_work(struct work_struct *work)
+{
+	mutex_lock(&pv.lock);
+	if (!pv.manual) {
+		pvsteal_sample();
+		schedule_delayed_work(&pv.work, msecs_to_jiffies(period_ms));
+	}
+	mutex_unlock(&pv.lock);
+}
+
+/* Enter auto mode from scratch. Caller holds pv.lock. */
+static int pvsteal_start_auto(void)
+{
+	int ret = pvsteal_apply(cpu_none_mask);
+
+	if (ret)
+		return ret;
+	pvp_reset(pv.policy);
+	pv.last_sample_ns = ktime_get_ns();
+	pv.manual = false;
+	mod_delayed_work(system_wq, &pv.work, msecs_to_jiffies(period_ms));
+	return 0;
+}
+
+/* Enter manual mode with @mask. Caller holds pv.lock. */
+static int pvsteal_start_manual(const struct cpumask *mask)
+{
+	int ret = pvsteal_apply(mask);
+
+	if (ret)
+		return ret;
+	cpumask_copy(&pv.manual_mask, mask);
+	/* The work sees pv.manual under pv.lock and stops rescheduling. */
+	pv.manual = true;
+	cancel_delayed_work(&pv.work);
+	return 0;
+}
+
+/* Copy a user write into a trimmed string. */
+static char *pvsteal_get_write(const char __user *ubuf, size_t count, loff_t *ppos)
+{
+	char *buf;
+
+	if (*ppos != 0 || count >= PVSTEAL_MAX_WRITE)
+		return ERR_PTR(-EINVAL);
+	buf = memdup_user_nul(ubuf, count);
+	if (IS_ERR(buf))
+		return buf;
+	/* strim() may return a pointer inside buf: move the text to its start. */
+	memmove(buf, strim(buf), strlen(strim(buf)) + 1);
+	return buf;
+}
+
+/*
+ * Whether @s is a cpulist: comma-separated N or N-M groups, none empty, or
+ * nothing at all. cpulist_parse() is more lenient ("1,,2" is accepted).
+ */
+static bool pvsteal_is_cpulist(const char *s)
+{
+	while (*s) {
+		if (!isdigit(*s))
+			return false;
+		while (isdigit(*s))
+			s++;
+		if (*s == '-') {
+			if (!isdigit(*++s))
+				return false;
+			while (isdigit(*s))
+				s++;
+		}
+		if (*s == ',' && !*++s)
+			return false;
+		if (*s && !isdigit(*s))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Parse a cpulist of possible CPUs. cpulist_parse() also fails with -ERANGE
+ * for a CPU beyond nr_cpumask_bits; to the writer any bad list is -EINVAL.
+ */
+static int pvsteal_parse_list(const char *s, struct cpumask *mask)
+{
+	if (!pvsteal_is_cpulist(s) || cpulist_parse(s, mask) ||
+	    !cpumask_subset(mask, cpu_possible_mask))
+		return -EINVAL;
+	return 0;
 }
 
 static ssize_t override_read(struct file *file, char __user *ubuf,
@@ -56,7 +299,6 @@ static ssize_t override_read(struct file *file, char __user *ubuf,
 	buf = kmalloc(PVSTEAL_MAX_WRITE, GFP_KERNEL);
 	if (!buf)
 		return -ENOMEM;
-
 	mutex_lock(&pv.lock);
 	if (pv.manual)
 		len = scnprintf(buf, PVSTEAL_MAX_WRITE, "%*pbl\n",
@@ -64,7 +306,6 @@ static ssize_t override_read(struct file *file, char __user *ubuf,
 	else
 		len = scnprintf(buf, PVSTEAL_MAX_WRITE, "auto\n");
 	mutex_unlock(&pv.lock);
-
 	ret = simple_read_from_buffer(ubuf, count, ppos, buf, len);
 	kfree(buf);
 	return ret;
@@ -74,43 +315,25 @@ static ssize_t override_write(struct file *file, const char __user *ubuf,
 			      size_t count, loff_t *ppos)
 {
 	cpumask_var_t mask;
-	char *buf, *s;
+	char *buf;
 	int ret;
 
-	if (*ppos != 0 || count >= PVSTEAL_MAX_WRITE)
-		return -EINVAL;
-
-	buf = memdup_user_nul(ubuf, count);
+	buf = pvsteal_get_write(ubuf, count, ppos);
 	if (IS_ERR(buf))
 		return PTR_ERR(buf);
-	s = strim(buf);
-
 	if (!zalloc_cpumask_var(&mask, GFP_KERNEL)) {
 		kfree(buf);
 		return -ENOMEM;
 	}
-
 	mutex_lock(&pv.lock);
-	if (sysfs_streq(s, "auto")) {
-		/* The policy starts from an empty mask. */
-		ret = pvsteal_apply(cpu_none_mask);
-		if (!ret)
-			pv.manual = false;
+	if (!strcmp(buf, "auto")) {
+		ret = pvsteal_start_auto();
 	} else {
-		/*
-		 * cpulist_parse() also fails with -ERANGE for a CPU beyond
-		 * nr_cpumask_bits; to the writer any bad list is -EINVAL.
-		 */
-		ret = cpulist_parse(s, mask) ? -EINVAL : 0;
+		ret = pvsteal_parse_list(buf, mask);
 		if (!ret)
-			ret = pvsteal_apply(mask);
-		if (!ret) {
-			cpumask_copy(&pv.manual_mask, mask);
-			pv.manual = true;
-		}
+			ret = pvsteal_start_manual(mask);
 	}
 	mutex_unlock(&pv.lock);
-
 	free_cpumask_var(mask);
 	kfree(buf);
 	return ret ? ret : count;
@@ -124,11 +347,338 @@ static const struct file_operations override_fops = {
 	.llseek	= default_llseek,
 };
 
+static int inject_show(struct seq_file *m, void *v)
+{
+	cpumask_var_t mask, done;
+	int cpu, other;
+
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
+		return -ENOMEM;
+	if (!zalloc_cpumask_var(&done, GFP_KERNEL)) {
+		free_cpumask_var(mask);
+		return -ENOMEM;
+	}
+	mutex_lock(&pv.lock);
+	for (cpu = 0; cpu < nr_cpu_ids && cpu < PVP_MAX_CPUS; cpu++) {
+		if (!pv.inject[cpu] || cpumask_test_cpu(cpu, done))
+			continue;
+		cpumask_clear(mask);
+		for (other = cpu; other < nr_cpu_ids && other < PVP_MAX_CPUS; other++)
+			if (pv.inject[other] == pv.inject[cpu])
+				cpumask_set_cpu(other, mask);
+		cpumask_or(done, done, mask);
+		seq_printf(m, "%*pbl %u\n", cpumask_pr_args(mask), pv.inject[cpu]);
+	}
+	mutex_unlock(&pv.lock);
+	free_cpumask_var(done);
+	free_cpumask_var(mask);
+	return 0;
+}
+
+static int inject_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, inject_show, NULL);
+}
+
+static ssize_t inject_write(struct file *file, const char __user *ubuf,
+			    size_t count, loff_t *ppos)
+{
+	cpumask_var_t mask;
+	unsigned int pct;
+	char *buf, *sp;
+	int cpu, ret;
+
+	buf = pvsteal_get_write(ubuf, count, ppos);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	if (!zalloc_cpumask_var(&mask, GFP_KERNEL)) {
+		kfree(buf);
+		return -ENOMEM;
+	}
+	mutex_lock(&pv.lock);
+	if (!strcmp(buf, "clear")) {
+		memset(pv.inject, 0, sizeof(pv.inject));
+		ret = 0;
+		goto out;
+	}
+	/* "CPULIST PCT": exactly one space-separated pair */
+	ret = -EINVAL;
+	sp = strchr(buf, ' ');
+	if (!sp || strchr(sp + 1, ' '))
+		goto out;
+	*sp = '\0';
+	if (kstrtouint(sp + 1, 10, &pct) || pct > 100)
+		goto out;
+	if (pvsteal_parse_list(buf, mask) || cpumask_empty(mask))
+		goto out;
+	for_each_cpu(cpu, mask)
+		if (cpu < PVP_MAX_CPUS)
+			pv.inject[cpu] = pct;
+	ret = 0;
+out:
+	mutex_unlock(&pv.lock);
+	free_cpumask_var(mask);
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+static const struct file_operations inject_fops = {
+	.owner	= THIS_MODULE,
+	.open	= inject_open,
+	.read	= seq_read,
+	.write	= inject_write,
+	.llseek	= seq_lseek,
+	.release = single_release,
+};
+
+/*
+ * stats:
+ *	mode auto|manual
+ *	mask CPULIST
+ *	changes N
+ *	last_change_ms MS	(CLOCK_MONOTONIC, 0 = never)
+ *	periods N
+ *	errors N
+ *	cpu N steal PCT smooth PCT.HH marked 0|1	(one line per online CPU)
+ */
+static int stats_show(struct seq_file *m, void *v)
+{
+	int cpu;
+
+	mutex_lock(&pv.lock);
+	seq_printf(m, "mode %s\n", pv.manual ? "manual" : "auto");
+	seq_printf(m, "mask %*pbl\n", cpumask_pr_args(cpu_paravirt_mask));
+	seq_printf(m, "changes %lu\n", pv.changes);
+	seq_printf(m, "last_change_ms %llu\n", div_u64(pv.last_change_ns, NSEC_PER_MSEC));
+	seq_printf(m, "periods %u\n", pv.policy->period);
+	seq_printf(m, "errors %lu\n", pv.errors);
+	for_each_online_cpu(cpu) {
+		const struct pvp_cpu *c;
+
+		if (cpu >= PVP_MAX_CPUS)
+			break;
+		c = &pv.policy->cpu[cpu];
+		seq_printf(m, "cpu %d steal %u smooth %u.%02u marked %d\n", cpu,
+			   c->steal, c->smooth / 100, c->smooth % 100,
+			   cpumask_test_cpu(cpu, cpu_paravirt_mask));
+	}
+	mutex_unlock(&pv.lock);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(stats);
+
+/* A knob file: reads the value, writes are validated against the others. */
+struct pvsteal_knob {
+	const char *name;
+	unsigned int *val;
+};
+
+static const struct pvsteal_knob pvsteal_knob_list[] = {
+	{ "period_ms", &period_ms },
+	{ "high_pct", &high_pct },
+	{ "low_pct", &low_pct },
+	{ "min_active", &min_active },
+};
+
+static int pvsteal_knobs_ok(void)
+{
+	struct pvp_knobs k = pvsteal_knobs();
+
+	if (period_ms < PVSTEAL_PERIOD_MIN || period_ms > PVSTEAL_PERIOD_MAX)
+		return -EINVAL;
+	return pvp_knobs_valid(&k, num_possible_cpus()) ? -EINVAL : 0;
+}
+
+static int knob_show(struct seq_file *m, void *v)
+{
+	const struct pvsteal_knob *knob = m->private;
+
+	mutex_lock(&pv.lock);
+	seq_printf(m, "%u\n", *knob->val);
+	mutex_unlock(&pv.lock);
+	return 0;
+}
+
+static int knob_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, knob_show, inode->i_private);
+}
+
+static ssize_t knob_write(struct file *file, const char __user *ubuf,
+			  size_t count, loff_t *ppos)
+{
+	const struct pvsteal_knob *knob = ((struct seq_file *)file->private_data)->private;
+	unsigned int val, old;
+	char *buf;
+	int ret;
+
+	buf = pvsteal_get_write(ubuf, count, ppos);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	ret = kstrtouint(buf, 10, &val) ? -EINVAL : 0;
+	kfree(buf);
+	if (ret)
+		return ret;
+
+	mutex_lock(&pv.lock);
+	old = *knob->val;
+	*knob->val = val;
+	ret = pvsteal_knobs_ok();
+	if (ret)
+		*knob->val = old;
+	else if (!pv.manual && knob->val == &period_ms)
+		mod_delayed_work(system_wq, &pv.work, msecs_to_jiffies(period_ms));
+	mutex_unlock(&pv.lock);
+	return ret ? ret : count;
+}
+
+static const struct file_operations knob_fops = {
+	.owner	= THIS_MODULE,
+	.open	= knob_open,
+	.read	= seq_read,
+	.write	= knob_write,
+	.llseek	= seq_lseek,
+	.release = single_release,
+};
+
+static int mode_show(struct seq_file *m, void *v)
+{
+	mutex_lock(&pv.lock);
+	seq_printf(m, "%s\n", pv.manual ? "manual" : "auto");
+	mutex_unlock(&pv.lock);
+	return 0;
+}
+
+static int mode_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, mode_show, NULL);
+}
+
+/* "auto" starts the policy; "manual" keeps the current mask as the manual one. */
+static ssize_t mode_write(struct file *file, const char __user *ubuf,
+			  size_t count, loff_t *ppos)
+{
+	char *buf;
+	int ret = -EINVAL;
+
+	buf = pvsteal_get_write(ubuf, count, ppos);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	mutex_lock(&pv.lock);
+	if (!strcmp(buf, "auto"))
+		ret = pv.manual ? pvsteal_start_auto() : 0;
+	else if (!strcmp(buf, "manual"))
+		ret = pv.manual ? 0 : pvsteal_start_manual(cpu_paravirt_mask);
+	mutex_unlock(&pv.lock);
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+static const struct file_operations mode_fops = {
+	.owner	= THIS_MODULE,
+	.open	= mode_open,
+	.read	= seq_read,
+	.write	= mode_write,
+	.llseek	= seq_lseek,
+	.release = single_release,
+};
+
+/*
+ * CPU hotplug. These run with the hotplug lock held for writing, and the
+ * sampler holds pv.lock while it takes the hotplug lock for reading (in
+ * sched_paravirt_set_cpus()), so they must not take pv.lock: they only
+ * tell the sampler that the CPU's counters start afresh. The scheduler
+ * applies the mask to active CPUs only, and the policy drops offline CPUs
+ * at its next period.
+ */
+static int pvsteal_cpu_online(unsigned int cpu)
+{
+	WRITE_ONCE(per_cpu_ptr(&pv_cpu, cpu)->valid, false);
+	return 0;
+}
+
+static int pvsteal_cpu_offline(unsigned int cpu)
+{
+	WRITE_ONCE(per_cpu_ptr(&pv_cpu, cpu)->valid, false);
+	return 0;
+}
+
+/* Put CPUs that share a core in one policy group, so they fold together. */
+static void pvsteal_init_groups(void)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		if (cpu >= PVP_MAX_CPUS)
+			break;
+		pv.policy->cpu[cpu].group = cpumask_first(topology_sibling_cpumask(cpu));
+	}
+}
+
 static int __init pvsteal_init(void)
 {
+	int ret;
+
+	if (nr_cpu_ids > PVP_MAX_CPUS) {
+		pr_err("%u CPUs: the policy handles at most %d\n", nr_cpu_ids, PVP_MAX_CPUS);
+		return -EINVAL;
+	}
+	if (pvsteal_knobs_ok()) {
+		pr_err("bad parameters: period_ms %u (%d..%d), high_pct %u, low_pct %u (< high_pct), min_active %u (1..%u)\n",
+		       period_ms, PVSTEAL_PERIOD_MIN, PVSTEAL_PERIOD_MAX, high_pct,
+		       low_pct, min_active, num_possible_cpus());
+		return -EINVAL;
+	}
+	if (strcmp(mode_param, "auto") && strcmp(mode_param, "manual")) {
+		pr_err("mode must be auto or manual, not '%s'\n", mode_param);
+		return -EINVAL;
+	}
+
+	pv.policy = kvzalloc(sizeof(*pv.policy), GFP_KERNEL);
+	pv.samples = kvcalloc(PVP_MAX_CPUS, sizeof(*pv.samples), GFP_KERNEL);
+	if (!pv.policy || !pv.samples) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	pvp_init(pv.policy, nr_cpu_ids);
+	INIT_DELAYED_WORK(&pv.work, pvsteal_work);
+
+	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "pvsteal:online",
+				pvsteal_cpu_online, pvsteal_cpu_offline);
+	if (ret < 0)
+		goto err_free;
+	pv.hp_state = ret;
+
+	cpus_read_lock();
+	pvsteal_init_groups();
+	cpus_read_unlock();
+
+	mutex_lock(&pv.lock);
+	pv.manual = true;	/* until started below */
+	if (!strcmp(mode_param, "auto"))
+		ret = pvsteal_start_auto();
+	else
+		ret = pvsteal_start_manual(cpu_none_mask);
+	mutex_unlock(&pv.lock);
+	if (ret)
+		goto err_hp;
+
 	pv.dir = debugfs_create_dir("pvsteal", NULL);
 	debugfs_create_file("override", 0644, pv.dir, NULL, &override_fops);
+	debugfs_create_file("inject", 0644, pv.dir, NULL, &inject_fops);
+	debugfs_create_file("stats", 0444, pv.dir, NULL, &stats_fops);
+	debugfs_create_file("mode", 0644, pv.dir, NULL, &mode_fops);
+	for (int i = 0; i < ARRAY_SIZE(pvsteal_knob_list); i++)
+		debugfs_create_file(pvsteal_knob_list[i].name, 0644, pv.dir,
+				    (void *)&pvsteal_knob_list[i], &knob_fops);
 	return 0;
+
+err_hp:
+	cpuhp_remove_state(pv.hp_state);
+err_free:
+	kvfree(pv.samples);
+	kvfree(pv.policy);
+	return ret;
 }
 
 static void __exit pvsteal_exit(void)
@@ -137,9 +687,18 @@ static void __exit pvsteal_exit(void)
 	debugfs_remove(pv.dir);
 
 	mutex_lock(&pv.lock);
+	pv.manual = true;
+	mutex_unlock(&pv.lock);
+	cancel_delayed_work_sync(&pv.work);
+	cpuhp_remove_state(pv.hp_state);
+
+	mutex_lock(&pv.lock);
 	if (pvsteal_apply(cpu_none_mask))
 		pr_err("could not clear the paravirt CPU mask\n");
 	mutex_unlock(&pv.lock);
+
+	kvfree(pv.samples);
+	kvfree(pv.policy);
 }
 
 module_init(pvsteal_init);
