@@ -74,6 +74,42 @@ static void show(const char *title, const pid_t *pids, int n, uint64_t marked, i
 	fflush(stdout);
 }
 
+/*
+ * Mark @list and wait until /proc shows no task on it. @evac: from the
+ * write to the last move the kernel traced (the /proc time if the trace is
+ * off); @seen: until /proc showed it. 0, or -1 with a message.
+ */
+static int measure_mark(const pid_t *pids, int n, const char *list, uint64_t marked,
+			int traced, uint64_t *evac, uint64_t *seen)
+{
+	struct pv_moves mv;
+	uint64_t t0;
+	int64_t us;
+
+	if (traced && pv_trace_start())
+		traced = 0;
+	t0 = pv_now_us();
+	if (pv_mark(list)) {
+		fprintf(stderr, "pvdemo: writing the override failed: %s\n", strerror(errno));
+		return -1;
+	}
+	us = pv_wait_off(pids, n, marked, t0, 5000000);
+	if (traced)
+		pv_trace_stop();
+	if (us < 0) {
+		fprintf(stderr, "pvdemo: tasks still on %s after 5 s\n", list);
+		return -1;
+	}
+	*seen = us;
+	*evac = us;
+	if (traced) {
+		pv_trace_moves_off(pids, n, marked, &mv);
+		if (mv.n && mv.last_us > t0)
+			*evac = mv.last_us - t0;
+	}
+	return 0;
+}
+
 static void usage(void)
 {
 	fprintf(stderr, "usage: pvdemo [-t TASKS] [-m CPULIST] [-r MARKS]\n");
@@ -86,7 +122,10 @@ int main(int argc, char **argv)
 	pid_t pids[PV_MAX_CHILDREN];
 	int ntasks = 0, rounds = 20, opt, ret;
 	uint64_t marked, evac[100], t0;
-	int64_t us, back_us = -1;
+	static const char *const migrate_ev[] = { "sched/sched_migrate_task" };
+	uint64_t seen[100];
+	int64_t back_us = -1;
+	int traced;
 	char buf[256];
 
 	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
@@ -115,6 +154,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvdemo: bad CPU list '%s' for %d vCPUs\n", list, ncpus);
 		return 2;
 	}
+	/* Kernel-side times need sched_migrate_task enabled at boot (tools/demo). */
+	traced = !pv_trace_enabled(migrate_ev, 1);
 	if (access(PV_SYSFS, F_OK)) {
 		fprintf(stderr, "pvdemo: %s missing: kernel without CONFIG_PARAVIRT_CPUS\n", PV_SYSFS);
 		return 1;
@@ -133,19 +174,11 @@ int main(int argc, char **argv)
 	show("1. Before: the busy tasks use every vCPU", pids, ntasks, 0, 1000);
 
 	printf("\n2. echo %s > %s\n", list, PV_OVERRIDE);
-	t0 = pv_now_us();
-	if (pv_mark(list)) {
-		fprintf(stderr, "pvdemo: writing the override failed: %s\n", strerror(errno));
+	if (measure_mark(pids, ntasks, list, marked, traced, &evac[0], &seen[0]))
 		goto fail;
-	}
-	us = pv_wait_off(pids, ntasks, marked, t0, 5000000);
-	if (us < 0) {
-		fprintf(stderr, "pvdemo: tasks still on %s after 5 s\n", list);
-		goto fail;
-	}
-	evac[0] = us;
 	pv_read(PV_SYSFS, buf, sizeof(buf));
-	printf("   %s now reads \"%s\"; the tasks left in %.1f ms\n", PV_SYSFS, buf, us / 1000.0);
+	printf("   %s now reads \"%s\"; the kernel moved the last task %.1f ms after the write\n",
+	       PV_SYSFS, buf, evac[0] / 1000.0);
 	show("   After marking: the marked vCPUs are idle, nothing was re-pinned", pids, ntasks, marked, 1000);
 
 	printf("\n3. echo > %s  (unmark)\n", PV_OVERRIDE);
@@ -157,22 +190,20 @@ int main(int argc, char **argv)
 	printf("\n4. Measuring: %d more marks of %s\n", rounds - 1, list);
 	for (int r = 1; r < rounds; r++) {
 		pv_wait_cpus(pids, ntasks, marked, marked, pv_now_us(), 3000000);
-		t0 = pv_now_us();
-		pv_mark(list);
-		us = pv_wait_off(pids, ntasks, marked, t0, 5000000);
-		pv_mark("");
-		if (us < 0) {
-			fprintf(stderr, "pvdemo: mark %d: tasks did not leave within 5 s\n", r);
+		if (measure_mark(pids, ntasks, list, marked, traced, &evac[r], &seen[r]))
 			goto fail;
-		}
-		evac[r] = us;
+		pv_mark("");
 	}
 	qsort(evac, rounds, sizeof(evac[0]), pv_cmp_u64);
+	qsort(seen, rounds, sizeof(seen[0]), pv_cmp_u64);
 
 	printf("\nSummary\n");
-	printf("  evacuation of %d busy tasks from vCPUs %s, %d marks: median %.1f ms, min %.1f ms, max %.1f ms\n",
+	printf("  evacuation of %d busy tasks from vCPUs %s, %d marks, from the write to the last\n"
+	       "  move the kernel traced: median %.1f ms, min %.1f ms, max %.1f ms\n",
 	       ntasks, list, rounds, evac[rounds / 2] / 1000.0, evac[0] / 1000.0,
 	       evac[rounds - 1] / 1000.0);
+	printf("  (seen by polling /proc, which takes ~5 ms a sweep here: median %.1f ms, max %.1f ms)\n",
+	       seen[rounds / 2] / 1000.0, seen[rounds - 1] / 1000.0);
 	if (back_us >= 0)
 		printf("  after unmarking, every unmarked vCPU had work again within %.0f ms\n",
 		       back_us / 1000.0);

@@ -110,29 +110,6 @@ TEST_F(pv, bad_input_is_einval_and_changes_nothing)
 	}
 }
 
-/* Pushes of our tasks off the marked CPUs, from sched_migrate_task. */
-struct pushes {
-	const pid_t *pids;
-	int npids;
-	uint64_t marked;
-	uint64_t last_us;
-	int n;
-};
-
-static int count_push(const struct pv_event *ev, void *arg)
-{
-	struct pushes *pu = arg;
-
-	if (strcmp(ev->name, "sched_migrate_task") || ev->orig_cpu < 0 ||
-	    ev->orig_cpu >= 64 || !(pu->marked & (1ULL << ev->orig_cpu)) ||
-	    !pv_pid_in(pu->pids, pu->npids, ev->pid))
-		return 0;
-	pu->n++;
-	if (ev->us > pu->last_us)
-		pu->last_us = ev->us;
-	return 0;
-}
-
 static const char *const migrate_ev[] = { "sched/sched_migrate_task" };
 
 TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 180)
@@ -146,7 +123,7 @@ TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 180)
 	ASSERT_EQ(0, pv_measure_rt());
 	spawn_busy(self, 2 * self->ncpus);
 	for (int r = 0; r < rounds; r++) {
-		struct pushes pu = { self->pids, self->npids, self->marked };
+		struct pv_moves mv;
 
 		/* Start from a spread: some task on every marked CPU. */
 		ASSERT_GE(pv_wait_cpus(self->pids, self->npids, self->marked, self->marked,
@@ -170,9 +147,9 @@ TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 180)
 		pv_trace_stop();
 
 		/* When the kernel moved the last of them. */
-		pv_trace_each(count_push, &pu);
-		ASSERT_GT(pu.n, 0) TH_LOG("round %d: no move off %s traced", r, self->half);
-		evac[r] = pu.last_us > t0 ? pu.last_us - t0 : 0;
+		pv_trace_moves_off(self->pids, self->npids, self->marked, &mv);
+		ASSERT_GT(mv.n, 0) TH_LOG("round %d: no move off %s traced", r, self->half);
+		evac[r] = mv.last_us > t0 ? mv.last_us - t0 : 0;
 		ASSERT_EQ(0, pv_mark(""));
 	}
 

@@ -388,4 +388,35 @@ static inline bool pv_pid_in(const pid_t *pids, int n, pid_t pid)
 	return false;
 }
 
+/* Moves of some tasks off some CPUs, from sched_migrate_task. */
+struct pv_moves {
+	const pid_t *pids;
+	int npids;
+	uint64_t from;		/* CPUs */
+	uint64_t last_us;	/* time of the last move */
+	int n;			/* moves */
+};
+
+static inline int pv_count_move(const struct pv_event *ev, void *arg)
+{
+	struct pv_moves *mv = arg;
+
+	if (strcmp(ev->name, "sched_migrate_task") || ev->orig_cpu < 0 ||
+	    ev->orig_cpu >= 64 || !(mv->from & (1ULL << ev->orig_cpu)) ||
+	    !pv_pid_in(mv->pids, mv->npids, ev->pid))
+		return 0;
+	mv->n++;
+	if (ev->us > mv->last_us)
+		mv->last_us = ev->us;
+	return 0;
+}
+
+/* Count the traced moves of @pids off the CPUs in @from. */
+static inline void pv_trace_moves_off(const pid_t *pids, int n, uint64_t from,
+				      struct pv_moves *mv)
+{
+	*mv = (struct pv_moves){ .pids = pids, .npids = n, .from = from };
+	pv_trace_each(pv_count_move, mv);
+}
+
 #endif /* PV_UTIL_H */
