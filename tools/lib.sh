@@ -9,3 +9,5 @@ KOBJ=${KOBJ:-$BUILD/obj}
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+# A usage error: bad option or argument. Exit status 2, like most tools.
+bad_usage() { printf 'error: %s\n' "$*" >&2; exit 2; }

@@ -1,0 +1,284 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvsteal in auto mode: overcommit scenarios driven through the inject
+ * file, the manual override, the knobs, hotplug and module reloads, in a
+ * guest with at least 4 CPUs.
+ *
+ * Each test loads pvsteal afresh with a 100 ms period, so that "within 3
+ * periods" is a fraction of a second.
+ */
+#include "pv_util.h"	/* tools/include */
+#include "kselftest_harness.h"
+
+#define PERIOD_MS	100
+/* Waits are in periods; timer slack and emulation get two more. */
+#define WAIT_US(periods)	(((periods) + 2) * PERIOD_MS * 1000ULL)
+
+FIXTURE(gov) {
+	int ncpus;
+};
+
+static int reload(const char *params)
+{
+	if (pv_module_loaded() && pv_module_unload())
+		return -1;
+	return pv_module_load(params);
+}
+
+FIXTURE_SETUP(gov)
+{
+	char params[64];
+	int ret;
+
+	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	if (self->ncpus < 4)
+		SKIP(return, "needs at least 4 online CPUs, have %d", self->ncpus);
+	if (access(PV_SYSFS, F_OK))
+		SKIP(return, "kernel without CONFIG_PARAVIRT_CPUS");
+	snprintf(params, sizeof(params), "period_ms=%d", PERIOD_MS);
+	ret = reload(params);
+	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal ($PVSTEAL_KO): %s", strerror(-ret));
+}
+
+FIXTURE_TEARDOWN(gov)
+{
+	/* Leave the module unloaded with its defaults, as the other tests expect. */
+	if (pv_module_loaded()) {
+		pv_write(PV_DEBUGFS "/inject", "clear");
+		pv_module_unload();
+	}
+}
+
+/* Wait until the sysfs mask reads @want; returns periods waited, or -1. */
+static int wait_mask(const char *want, int periods)
+{
+	uint64_t t0 = pv_now_us();
+	char buf[256];
+
+	for (;;) {
+		if (!pv_read(PV_SYSFS, buf, sizeof(buf)) && !strcmp(buf, want))
+			return (pv_now_us() - t0) / (PERIOD_MS * 1000);
+		if (pv_now_us() - t0 > WAIT_US(periods))
+			return -1;
+		pv_sleep_us(5000);
+	}
+}
+
+/* The mask stays @want for @periods. */
+static bool mask_holds(const char *want, int periods)
+{
+	uint64_t t0 = pv_now_us();
+	char buf[256];
+
+	while (pv_now_us() - t0 < periods * PERIOD_MS * 1000ULL) {
+		if (pv_read(PV_SYSFS, buf, sizeof(buf)) || strcmp(buf, want))
+			return false;
+		pv_sleep_us(10000);
+	}
+	return true;
+}
+
+static int stat_value(const char *key)
+{
+	char buf[4096], *p;
+	size_t klen = strlen(key);
+
+	if (pv_read(PV_DEBUGFS "/stats", buf, sizeof(buf)))
+		return -1;
+	for (p = buf; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, key, klen) && p[klen] == ' ')
+			return atoi(p + klen + 1);
+	}
+	return -1;
+}
+
+static int stat_lines(const char *prefix)
+{
+	char buf[4096], *p;
+	int n = 0;
+
+	if (pv_read(PV_DEBUGFS "/stats", buf, sizeof(buf)))
+		return -1;
+	for (p = buf; p && *p; p = strchr(p, '\n'), p = p ? p + 1 : NULL)
+		n += !strncmp(p, prefix, strlen(prefix));
+	return n;
+}
+
+TEST_F(gov, steady_steal_on_some_cpus_folds_exactly_those)
+{
+	char list[32], buf[256];
+	uint64_t mask;
+
+	pv_upper_half(self->ncpus, list, sizeof(list), &mask);
+	snprintf(buf, sizeof(buf), "%s 60", list);
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", buf));
+	EXPECT_GE(wait_mask(list, 3), 0) TH_LOG("mask never became %s", list);
+	EXPECT_TRUE(mask_holds(list, 10));
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/inject", buf, sizeof(buf)));
+	snprintf(list + strlen(list), sizeof(list) - strlen(list), " 60");
+	EXPECT_STREQ(list, buf);
+}
+
+TEST_F(gov, steal_everywhere_folds_to_min_active_and_no_further)
+{
+	char all[32], want[32];
+
+	for (int min = 1; min <= 2; min++) {
+		snprintf(want, sizeof(want), "%d", min);
+		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/min_active", want));
+		snprintf(all, sizeof(all), "0-%d 80", self->ncpus - 1);
+		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", all));
+		/* The highest CPUs go first: min_active of them stay. */
+		snprintf(want, sizeof(want), "%d-%d", min, self->ncpus - 1);
+		EXPECT_GE(wait_mask(want, 3), 0) TH_LOG("min_active %d: mask never became %s", min, want);
+		EXPECT_TRUE(mask_holds(want, 10)) TH_LOG("min_active %d: mask moved", min);
+		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", "clear"));
+		EXPECT_GE(wait_mask("", 3), 0);
+	}
+}
+
+TEST_F(gov, unfolds_within_3_periods_when_steal_stops)
+{
+	char list[32], buf[64];
+	uint64_t mask;
+	int periods;
+
+	pv_upper_half(self->ncpus, list, sizeof(list), &mask);
+	snprintf(buf, sizeof(buf), "%s 60", list);
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", buf));
+	ASSERT_GE(wait_mask(list, 3), 0);
+	ASSERT_TRUE(mask_holds(list, 5));
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", "clear"));
+	periods = wait_mask("", 3);
+	EXPECT_GE(periods, 0) TH_LOG("still folded 5 periods after the steal stopped");
+	TH_LOG("unfolded %d periods after the steal stopped", periods);
+	EXPECT_TRUE(mask_holds("", 10));
+	/* Fold and unfold once each: the mask changed twice, no more. */
+	EXPECT_EQ(2, stat_value("changes"));
+}
+
+TEST_F(gov, manual_override_beats_auto_and_auto_hands_back)
+{
+	char list[32], buf[64];
+	uint64_t mask;
+
+	pv_upper_half(self->ncpus, list, sizeof(list), &mask);
+	snprintf(buf, sizeof(buf), "%s 60", list);
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", buf));
+	ASSERT_GE(wait_mask(list, 3), 0);
+
+	ASSERT_EQ(0, pv_mark("1"));
+	EXPECT_TRUE(mask_holds("1", 10)) TH_LOG("the policy overrode the manual mask");
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/mode", buf, sizeof(buf)));
+	EXPECT_STREQ("manual", buf);
+
+	ASSERT_EQ(0, pv_mark("auto"));
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/mode", buf, sizeof(buf)));
+	EXPECT_STREQ("auto", buf);
+	EXPECT_GE(wait_mask(list, 3), 0) TH_LOG("auto did not take the mask back");
+
+	/* The mode file does the same: manual keeps the mask, auto resumes. */
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/mode", "manual"));
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", "clear"));
+	EXPECT_TRUE(mask_holds(list, 5)) TH_LOG("manual mode still followed the steal");
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/mode", "auto"));
+	EXPECT_GE(wait_mask("", 3), 0);
+}
+
+TEST_F(gov, every_writable_file_rejects_bad_values)
+{
+	static const struct {
+		const char *file, *bad[8];
+	} cases[] = {
+		{ "period_ms", { "0", "9", "60001", "abc", "-1", "10x", "", NULL } },
+		{ "high_pct", { "0", "101", "5", "3", "x", "", NULL } },	/* low_pct is 5 */
+		{ "low_pct", { "20", "21", "100", "x", "-5", "", NULL } },	/* high_pct is 20 */
+		{ "min_active", { "0", "99999", "x", "", NULL } },
+		{ "mode", { "automatic", "on", "", "auto manual", NULL } },
+		{ "inject", { "2-3", "2-3 101", "x 5", "2-3 5 6", "99999 5", "2-3 -1", "", NULL } },
+		{ "override", { "abc", "1-", "3-1", "1,,2", "auto1", NULL } },
+	};
+	char before[256], after[256], path[128], sysfs[256], sysfs_after[256];
+
+	/* Manual mode: nothing may change the mask but these writes. */
+	ASSERT_EQ(0, pv_mark("1"));
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", "1 30"));
+	for (unsigned int c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		snprintf(path, sizeof(path), PV_DEBUGFS "/%s", cases[c].file);
+		for (int i = 0; cases[c].bad[i]; i++) {
+			ASSERT_EQ(0, pv_read(path, before, sizeof(before)));
+			ASSERT_EQ(0, pv_read(PV_SYSFS, sysfs, sizeof(sysfs)));
+			EXPECT_EQ(-EINVAL, pv_write(path, cases[c].bad[i]))
+				TH_LOG("%s accepted '%s'", cases[c].file, cases[c].bad[i]);
+			ASSERT_EQ(0, pv_read(path, after, sizeof(after)));
+			EXPECT_STREQ(before, after) TH_LOG("%s changed by '%s'", cases[c].file, cases[c].bad[i]);
+			ASSERT_EQ(0, pv_read(PV_SYSFS, sysfs_after, sizeof(sysfs_after)));
+			EXPECT_STREQ(sysfs, sysfs_after);
+		}
+	}
+	/* And good values are taken. */
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/high_pct", "30"));
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/high_pct", after, sizeof(after)));
+	EXPECT_STREQ("30", after);
+}
+
+static int set_online(int cpu, int on)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+	return pv_write(path, on ? "1" : "0");
+}
+
+TEST_F_TIMEOUT(gov, hotplug_in_auto_mode, 60)
+{
+	int last = self->ncpus - 1;
+	char list[32], buf[64], want[32];
+	uint64_t mask;
+
+	pv_upper_half(self->ncpus, list, sizeof(list), &mask);
+	snprintf(buf, sizeof(buf), "%s 60", list);
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", buf));
+	ASSERT_GE(wait_mask(list, 3), 0);
+
+	/* A marked CPU goes away: the policy lets go of it, nothing breaks. */
+	ASSERT_EQ(0, set_online(last, 0)) TH_LOG("offlining CPU %d", last);
+	snprintf(want, sizeof(want), "%d", self->ncpus / 2);
+	if (self->ncpus / 2 != last - 1)
+		snprintf(want, sizeof(want), "%d-%d", self->ncpus / 2, last - 1);
+	EXPECT_GE(wait_mask(want, 3), 0) TH_LOG("mask did not become %s without CPU %d", want, last);
+	/* stats lists the online CPUs only */
+	EXPECT_EQ(self->ncpus - 1, stat_lines("cpu "));
+
+	/* It comes back, still with steal: it folds again. */
+	ASSERT_EQ(0, set_online(last, 1));
+	EXPECT_GE(wait_mask(list, 4), 0) TH_LOG("CPU %d not folded again after coming back", last);
+	EXPECT_EQ(0, stat_value("errors"));
+}
+
+TEST_F_TIMEOUT(gov, load_unload_loop_under_load_leaves_no_mask, 120)
+{
+	pid_t pids[16];
+	char list[32], buf[64];
+	uint64_t mask;
+
+	pv_upper_half(self->ncpus, list, sizeof(list), &mask);
+	for (int i = 0; i < 2 * self->ncpus && i < 16; i++)
+		pids[i] = pv_spawn_busy("pvt-busy", -1);
+	for (int r = 0; r < 10; r++) {
+		ASSERT_EQ(0, reload("period_ms=10"));
+		snprintf(buf, sizeof(buf), "%s 60", list);
+		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", buf));
+		/* Unload at various points: before, during and after the fold. */
+		pv_sleep_us(r * 5000);
+		ASSERT_EQ(0, pv_module_unload());
+		ASSERT_EQ(0, pv_read(PV_SYSFS, buf, sizeof(buf)));
+		EXPECT_STREQ("", buf) TH_LOG("round %d: mask left behind", r);
+	}
+	pv_kill_all(pids, 2 * self->ncpus < 16 ? 2 * self->ncpus : 16);
+	ASSERT_EQ(0, reload("period_ms=100"));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,27 @@
+#!/bin/bash
+# tools/vm returns the command's status, and fails a run whose guest kernel
+# log reports a problem, or that overruns its time limit.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+vm="$top/tools/vm"
+n=0 bad=0
+check() { # check WANT DESCRIPTION -- VM ARGS...
+	local want=$1 desc=$2 got
+	shift 3
+	n=$((n + 1))
+	"$vm" -q -c 2 "$@" >/dev/null 2>&1
+	got=$?
+	if [ "$got" = "$want" ]; then
+		echo "ok $n vm: $desc"
+	else
+		echo "not ok $n vm: $desc (status $got, want $want)"
+		bad=1
+	fi
+}
+check 0 "a command that succeeds returns 0" -- -t 120 -- true
+check 7 "the command's exit status comes back" -- -t 120 -- sh -c 'exit 7'
+check 125 "a WARNING in the guest kernel log fails the run" -- -t 120 -- \
+	sh -c 'echo "WARNING: CPU: 0 PID: 1 at test" >/dev/kmsg'
+check 124 "a guest that overruns --timeout fails the run" -- -t 25 -- sleep 600
+check 2 "a bad option is refused before booting" -- --cpus zero -- true
+echo "1..$n"
+exit $bad
