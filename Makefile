@@ -14,11 +14,11 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module selftests tools hosttests check demo vm patches clean
+.PHONY: help deps kernel module selftests tools hosttests check demo sim vm patches clean
 
 help:
 	@sed -n 's/^#   make /  make /p' Makefile
-	@echo "  make deps | kernel | module | selftests | tools | vm [CMD='...'] | patches | clean"
+	@echo "  make deps | kernel | module | selftests | tools | sim | vm [CMD='...'] | patches | clean"
 
 # Debian packages the project uses, installed when missing.
 deps:
@@ -53,8 +53,16 @@ $(BUILD)/tests/policy_test: tests/host/policy_test.c tests/host/tap.h kernel/pvs
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -Wextra -o $@ tests/host/policy_test.c kernel/pvsteal/policy.c
 
-TOOLS := $(BUILD)/tools/pvdemo
+TOOLS := $(BUILD)/tools/pvdemo $(BUILD)/tools/pvsim
 tools: $(TOOLS)
+$(BUILD)/tools/pvsim: tools/pvsim.c kernel/pvsteal/policy.c kernel/pvsteal/policy.h
+	@mkdir -p $(@D)
+	gcc $(CFLAGS) -Wextra -o $@ tools/pvsim.c kernel/pvsteal/policy.c -lm
+
+# The policy simulator: tables on stdout, per-period CSV in build/sim/.
+sim: $(BUILD)/tools/pvsim
+	@mkdir -p $(BUILD)/sim
+	@$(BUILD)/tools/pvsim -o $(BUILD)/sim
 $(BUILD)/tools/pvdemo: tools/pvdemo.c tools/include/*.h
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -o $@ $<

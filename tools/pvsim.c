@@ -1,21 +1,23 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pvsim: many guests on one host, each cooperating guest running the same
+ * pvsim: many guests on one host, the governed ones running the same
  * kernel/pvsteal/policy.c as the module, the others keeping all vCPUs.
  *
  * Host model: P physical CPUs shared fairly by every runnable vCPU thread.
  * A guest with work W (in CPUs) spreads it over its A active vCPUs; each
- * wants d = min(1, W / A) of a CPU and gets d * share, where
- * share = min(1, P / (all runnable vCPUs)); the rest of d is steal.
+ * wants d = min(1, W / A) of a CPU and gets d * share of one, with
+ * share = min(1, P / (runnable vCPUs of all guests)); the rest is steal.
  *
- * Useful work: a guest's busy time loses efficiency to vCPU preemption,
- * since a preempted lock holder or wakee stalls the other vCPUs:
- * efficiency = 1 / (1 + LHP_COST * steal * (A - 1)), with steal the
- * fraction of the wanted time that was stolen. LHP_COST = 0.3 reproduces
- * the 1.45x that hackbench on 2 of 4 overcommitted TCG vCPUs measured over
- * all 4 (DESIGN.md, environment notes).
+ * Useful work: busy time loses efficiency to vCPU preemption, because a
+ * preempted lock holder or wakee stalls the other vCPUs:
+ * efficiency = 1 / (1 + LHP_COST * s * (A - 1)), s the stolen fraction.
+ * LHP_COST = 0.3 gives the 1.45x that hackbench measured on 2 of 4
+ * overcommitted TCG vCPUs against all 4 (DESIGN.md, environment notes).
  *
- * Usage: pvsim [-s small|large] [-o FILE.csv] [-p PERIODS_PER_PHASE]
+ * Each size runs three ways, side by side: no guest governed, every guest
+ * governed, every other guest governed (fairness between the two kinds).
+ *
+ * Usage: pvsim [-s small|large] [-o DIR] [-p PERIODS_PER_PHASE]
  */
 #include <getopt.h>
 #include <math.h>
@@ -26,205 +28,239 @@
 #include "../kernel/pvsteal/policy.h"
 
 #define LHP_COST	0.3
-#define MAX_GUESTS	128
 #define NPHASES		4
 
 struct guest {
-	int n;			/* vCPUs */
-	int coop;		/* runs the governor */
-	double load[NPHASES];	/* work per phase, fraction of n */
+	int coop;
 	struct pvp_state *st;
-	/* totals */
-	double steal_sum, want_sum, useful, busy;
+	double steal, want, busy, useful, active;
 	unsigned int changes;
-	double active_sum;
 };
 
-struct scenario {
+struct size {
 	const char *name;
 	int guests, vcpus, pcpus;
 };
 
-static const struct scenario scenarios[] = {
+static const struct size sizes[] = {
 	{ "small", 8, 16, 32 },
 	{ "large", 100, 64, 1024 },
 };
 
-static const char *phase_desc[NPHASES] = {
-	"all guests at 25% load",
-	"all guests busy (4x overcommit at peak)",
+static const char *const phase_desc[NPHASES] = {
+	"every guest at 25% load",
+	"every guest busy",
 	"odd guests busy, even guests at 10%",
-	"all guests at 25% load again",
+	"every guest at 25% load again",
 };
 
-static struct pvp_knobs knobs = { .high_pct = 20, .low_pct = 5, .min_active = 1 };
+enum mode { NONE, ALL, HALF, NMODES };
+static const char *const mode_name[NMODES] = { "none", "all", "half" };
 
-static int active_of(const struct guest *g)
+static const struct pvp_knobs knobs = { .high_pct = 20, .low_pct = 5, .min_active = 1 };
+
+struct totals {
+	double useful[2], steal[2], want[2], sq[2];
+	int count[2];
+	unsigned int max_changes, changes;
+};
+
+static double guest_load(int phase, int gi)
+{
+	switch (phase) {
+	case 1: return 1.0;
+	case 2: return gi % 2 ? 1.0 : 0.10;
+	default: return 0.25;
+	}
+}
+
+static int active_of(const struct guest *g, int n)
 {
 	int a = 0;
 
-	for (int i = 0; i < g->n; i++)
+	for (int i = 0; i < n; i++)
 		a += !(g->coop && pvp_test(&g->st->mask, i));
 	return a;
 }
 
-static double guest_load(const struct guest *g, int phase, int gi)
+static void simulate(const struct size *sz, enum mode mode, int per_phase,
+		     FILE *csv, struct totals *tot)
 {
-	switch (phase) {
-	case 0: case 3: return 0.25;
-	case 1: return 1.0;
-	default: return gi % 2 ? 1.0 : 0.10;
+	struct guest *guests = calloc(sz->guests, sizeof(*guests));
+	struct pvp_sample *smp = calloc(sz->vcpus, sizeof(*smp));
+	struct pvp_mask online = { { 0 } };
+
+	if (!guests || !smp) {
+		perror("calloc");
+		exit(1);
 	}
-}
-
-static void usage(void)
-{
-	fprintf(stderr, "usage: pvsim [-s small|large] [-o FILE.csv] [-p PERIODS_PER_PHASE]\n");
-	exit(2);
-}
-
-int main(int argc, char **argv)
-{
-	const struct scenario *sc = &scenarios[0];
-	static struct guest guests[MAX_GUESTS];
-	struct pvp_sample smp[PVP_MAX_CPUS];
-	struct pvp_mask online;
-	const char *csv_path = NULL;
-	int per_phase = 60, opt;
-	FILE *csv = NULL;
-
-	while ((opt = getopt(argc, argv, "s:o:p:h")) != -1) {
-		switch (opt) {
-		case 's':
-			if (!strcmp(optarg, "large"))
-				sc = &scenarios[1];
-			else if (strcmp(optarg, "small"))
-				usage();
-			break;
-		case 'o': csv_path = optarg; break;
-		case 'p': per_phase = atoi(optarg); break;
-		default: usage();
-		}
-	}
-	if (per_phase < 5 || per_phase > 100000)
-		usage();
-	if (csv_path) {
-		csv = fopen(csv_path, "w");
-		if (!csv) {
-			perror(csv_path);
-			return 1;
-		}
-		fprintf(csv, "period,phase,guest,coop,active,steal_pct,busy_cpus,useful_cpus\n");
-	}
-
-	memset(&online, 0, sizeof(online));
-	for (int gi = 0; gi < sc->guests; gi++) {
+	for (int i = 0; i < sz->vcpus; i++)
+		pvp_set(&online, i);
+	for (int gi = 0; gi < sz->guests; gi++) {
 		struct guest *g = &guests[gi];
 
-		g->n = sc->vcpus;
-		/* Every other guest cooperates; the rest do not run pvsteal. */
-		g->coop = gi % 2 == 0;
+		g->coop = mode == ALL || (mode == HALF && gi % 2 == 0);
 		g->st = calloc(1, sizeof(*g->st));
 		if (!g->st) {
 			perror("calloc");
-			return 1;
+			exit(1);
 		}
-		pvp_init(g->st, g->n);
+		pvp_init(g->st, sz->vcpus);
 	}
-	for (int i = 0; i < sc->vcpus; i++)
-		pvp_set(&online, i);
-
-	printf("pvsim: %d guests x %d vCPUs on %d host CPUs, %d periods per phase\n",
-	       sc->guests, sc->vcpus, sc->pcpus, per_phase);
-	for (int ph = 0; ph < NPHASES; ph++)
-		printf("  phase %d: %s\n", ph + 1, phase_desc[ph]);
 
 	for (int t = 0; t < NPHASES * per_phase; t++) {
 		int phase = t / per_phase;
 		double runnable = 0, share = 1;
 
-		for (int gi = 0; gi < sc->guests; gi++) {
-			struct guest *g = &guests[gi];
-			double w = guest_load(g, phase, gi) * g->n;
-			int a = active_of(g);
+		for (int gi = 0; gi < sz->guests; gi++) {
+			double w = guest_load(phase, gi) * sz->vcpus;
+			int a = active_of(&guests[gi], sz->vcpus);
 
 			runnable += w < a ? w : a;
 		}
-		if (runnable > sc->pcpus)
-			share = sc->pcpus / runnable;
+		if (runnable > sz->pcpus)
+			share = sz->pcpus / runnable;
 
-		for (int gi = 0; gi < sc->guests; gi++) {
+		for (int gi = 0; gi < sz->guests; gi++) {
 			struct guest *g = &guests[gi];
-			double w = guest_load(g, phase, gi) * g->n;
-			int a = active_of(g);
+			int a = active_of(g, sz->vcpus);
+			double w = guest_load(phase, gi) * sz->vcpus;
 			double d = w / a > 1 ? 1 : w / a;
-			double busy = a * d * share, steal = a * d * (1 - share);
-			double sfrac = d > 0 ? 1 - share : 0;
-			double useful = busy / (1 + LHP_COST * sfrac * (a - 1));
+			double s = 1 - share;
+			double busy = a * d * share;
 
-			g->steal_sum += steal;
-			g->want_sum += a * d;
 			g->busy += busy;
-			g->useful += useful;
-			g->active_sum += a;
+			g->useful += busy / (1 + LHP_COST * s * (a - 1));
+			g->steal += a * d * s;
+			g->want += a * d;
+			g->active += a;
 			if (csv)
-				fprintf(csv, "%d,%d,%d,%d,%d,%.1f,%.3f,%.3f\n", t, phase + 1, gi,
-					g->coop, a, 100 * sfrac, busy, useful);
+				fprintf(csv, "%s,%s,%d,%d,%d,%d,%d,%.1f,%.3f\n", sz->name,
+					mode_name[mode], t, phase + 1, gi, g->coop, a,
+					100 * s, busy / (1 + LHP_COST * s * (a - 1)));
 			if (!g->coop)
 				continue;
-			for (int i = 0; i < g->n; i++) {
+			for (int i = 0; i < sz->vcpus; i++) {
 				int marked = pvp_test(&g->st->mask, i);
 
 				smp[i].busy_pct = marked ? 0 : (unsigned int)lround(100 * d * share);
-				smp[i].steal_pct = marked ? 0 : (unsigned int)lround(100 * d * (1 - share));
+				smp[i].steal_pct = marked ? 0 : (unsigned int)lround(100 * d * s);
 			}
 			g->changes += pvp_step(g->st, &knobs, &online, smp);
 		}
 	}
 
-	printf("\n%-6s %-5s %9s %10s %12s %12s %8s\n", "guest", "gov", "vCPUs", "steal %",
-	       "busy cpu-s", "useful cpu-s", "changes");
-	double useful[2] = { 0 }, steal[2] = { 0 }, want[2] = { 0 }, sq[2] = { 0 };
-	int count[2] = { 0 };
-	unsigned int maxchg = 0;
-
-	for (int gi = 0; gi < sc->guests; gi++) {
+	memset(tot, 0, sizeof(*tot));
+	for (int gi = 0; gi < sz->guests; gi++) {
 		struct guest *g = &guests[gi];
 		int c = g->coop;
 
-		useful[c] += g->useful;
-		sq[c] += g->useful * g->useful;
-		steal[c] += g->steal_sum;
-		want[c] += g->want_sum;
-		count[c]++;
-		if (g->changes > maxchg)
-			maxchg = g->changes;
-		if (sc->guests <= 16 || gi < 4)
-			printf("%-6d %-5s %9.1f %10.1f %12.0f %12.0f %8u\n", gi, c ? "yes" : "no",
-			       g->active_sum / (NPHASES * per_phase),
-			       g->want_sum ? 100 * g->steal_sum / g->want_sum : 0,
-			       g->busy, g->useful, g->changes);
+		tot->useful[c] += g->useful;
+		tot->sq[c] += g->useful * g->useful;
+		tot->steal[c] += g->steal;
+		tot->want[c] += g->want;
+		tot->count[c]++;
+		tot->changes += g->changes;
+		if (g->changes > tot->max_changes)
+			tot->max_changes = g->changes;
+		free(g->st);
 	}
-	if (sc->guests > 16)
-		printf("... (%d more guests in the CSV)\n", sc->guests - 4);
+	free(guests);
+	free(smp);
+}
 
-	printf("\n%-28s %12s %12s\n", "", "governor", "no governor");
-	printf("%-28s %12d %12d\n", "guests", count[1], count[0]);
-	printf("%-28s %12.1f %12.1f\n", "steal % of wanted time",
-	       want[1] ? 100 * steal[1] / want[1] : 0, want[0] ? 100 * steal[0] / want[0] : 0);
-	printf("%-28s %12.0f %12.0f\n", "useful cpu-s per guest",
-	       count[1] ? useful[1] / count[1] : 0, count[0] ? useful[0] / count[0] : 0);
-	printf("%-28s %12.3f %12.3f\n", "Jain index within group",
-	       sq[1] ? useful[1] * useful[1] / (count[1] * sq[1]) : 1,
-	       sq[0] ? useful[0] * useful[0] / (count[0] * sq[0]) : 1);
-	printf("%-28s %12.2f\n", "useful work, gov / no gov",
-	       count[0] && useful[0] ? (useful[1] / count[1]) / (useful[0] / count[0]) : 0);
-	printf("%-28s %12u\n", "most mask changes, a guest", maxchg);
-	if (csv) {
-		fclose(csv);
-		printf("per-period CSV: %s\n", csv_path);
+static double per_guest(const struct totals *t, int c)
+{
+	return t->count[c] ? t->useful[c] / t->count[c] : 0;
+}
+
+static double steal_pct(const struct totals *t, int c)
+{
+	return t->want[c] ? 100 * t->steal[c] / t->want[c] : 0;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: pvsim [-s small|large] [-o DIR] [-p PERIODS_PER_PHASE]\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	const struct size *only = NULL;
+	const char *dir = NULL;
+	int per_phase = 60, opt;
+
+	while ((opt = getopt(argc, argv, "s:o:p:h")) != -1) {
+		switch (opt) {
+		case 's':
+			for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++)
+				if (!strcmp(optarg, sizes[i].name))
+					only = &sizes[i];
+			if (!only)
+				usage();
+			break;
+		case 'o': dir = optarg; break;
+		case 'p': per_phase = atoi(optarg); break;
+		default: usage();
+		}
 	}
-	for (int gi = 0; gi < sc->guests; gi++)
-		free(guests[gi].st);
+	if (optind != argc || per_phase < 5 || per_phase > 100000)
+		usage();
+
+	printf("pvsim: each guest's vCPUs share the host's CPUs fairly; %d periods per phase:\n",
+	       per_phase);
+	for (int ph = 0; ph < NPHASES; ph++)
+		printf("  phase %d: %s\n", ph + 1, phase_desc[ph]);
+	printf("Governed guests run kernel/pvsteal/policy.c (high 20%%, low 5%%, min_active 1).\n"
+	       "Useful work discounts busy time for vCPU preemption (LHP_COST %.1f).\n", LHP_COST);
+
+	for (unsigned int i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		const struct size *sz = &sizes[i];
+		struct totals t[NMODES];
+		FILE *csv = NULL;
+		char path[512];
+
+		if (only && only != sz)
+			continue;
+		if (dir) {
+			snprintf(path, sizeof(path), "%s/pvsim-%s.csv", dir, sz->name);
+			csv = fopen(path, "w");
+			if (!csv) {
+				perror(path);
+				return 1;
+			}
+			fprintf(csv, "size,governed,period,phase,guest,runs_governor,active_vcpus,steal_pct,useful_cpus\n");
+		}
+		for (int m = 0; m < NMODES; m++)
+			simulate(sz, m, per_phase, csv, &t[m]);
+		if (csv)
+			fclose(csv);
+
+		printf("\n%s: %d guests x %d vCPUs on %d host CPUs\n\n", sz->name, sz->guests,
+		       sz->vcpus, sz->pcpus);
+		printf("| governed | guests | steal %% | useful cpu-s per guest | vs none | mask changes per guest (max) |\n");
+		printf("|---|---|---|---|---|---|\n");
+		printf("| none | %d | %.1f | %.0f | 1.00 | 0 |\n", t[NONE].count[0],
+		       steal_pct(&t[NONE], 0), per_guest(&t[NONE], 0));
+		printf("| all | %d | %.1f | %.0f | %.2f | %.1f (%u) |\n", t[ALL].count[1],
+		       steal_pct(&t[ALL], 1), per_guest(&t[ALL], 1),
+		       per_guest(&t[ALL], 1) / per_guest(&t[NONE], 0),
+		       (double)t[ALL].changes / t[ALL].count[1], t[ALL].max_changes);
+		printf("| half: governed | %d | %.1f | %.0f | %.2f | %.1f (%u) |\n", t[HALF].count[1],
+		       steal_pct(&t[HALF], 1), per_guest(&t[HALF], 1),
+		       per_guest(&t[HALF], 1) / per_guest(&t[NONE], 0),
+		       (double)t[HALF].changes / t[HALF].count[1], t[HALF].max_changes);
+		printf("| half: not governed | %d | %.1f | %.0f | %.2f | 0 |\n", t[HALF].count[0],
+		       steal_pct(&t[HALF], 0), per_guest(&t[HALF], 0),
+		       per_guest(&t[HALF], 0) / per_guest(&t[NONE], 0));
+		printf("\nhalf governed: governed guests get %.2f of the useful work of the others;\n"
+		       "Jain's index of useful work among all %d guests: %.3f (1 is even)\n",
+		       per_guest(&t[HALF], 1) / per_guest(&t[HALF], 0), sz->guests,
+		       (t[HALF].useful[0] + t[HALF].useful[1]) * (t[HALF].useful[0] + t[HALF].useful[1]) /
+		       (sz->guests * (t[HALF].sq[0] + t[HALF].sq[1])));
+		if (csv)
+			printf("per-period CSV: %s\n", path);
+	}
 	return 0;
 }
