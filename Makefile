@@ -14,11 +14,11 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module selftests tools hosttests check demo sim vm patches clean
+.PHONY: help deps kernel module selftests tools hosttests check demo sim vm bisect-check patches clean
 
 help:
 	@sed -n 's/^#   make /  make /p' Makefile
-	@echo "  make deps | kernel | module | selftests | tools | sim | vm [CMD='...'] | patches | clean"
+	@echo "  make deps | kernel | module | selftests | tools | sim | vm [CMD='...'] | bisect-check | patches | clean"
 
 # Debian packages the project uses, installed when missing.
 deps:
@@ -42,7 +42,7 @@ SELFTESTS := $(patsubst selftests/paravirt/%.c,$(BUILD)/selftests/%,$(wildcard s
 selftests: $(SELFTESTS)
 $(BUILD)/selftests/%: selftests/paravirt/%.c tools/include/*.h | $(KSRC)
 	@mkdir -p $(@D)
-	gcc $(CFLAGS) -I$(KSRC)/tools/testing/selftests -o $@ $<
+	gcc $(CFLAGS) -I$(KSRC)/tools/testing/selftests -o $@ $< -lpthread
 $(KSRC):
 	@tools/kernel-tree
 
@@ -53,8 +53,11 @@ $(BUILD)/tests/policy_test: tests/host/policy_test.c tests/host/tap.h kernel/pvs
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -Wextra -o $@ tests/host/policy_test.c kernel/pvsteal/policy.c
 
-TOOLS := $(BUILD)/tools/pvdemo $(BUILD)/tools/pvsim
+TOOLS := $(BUILD)/tools/pvdemo $(BUILD)/tools/pvsim $(BUILD)/tools/pvctl
 tools: $(TOOLS)
+$(BUILD)/tools/pvctl: tools/pvctl.c
+	@mkdir -p $(@D)
+	gcc $(CFLAGS) -Wextra -o $@ $<
 $(BUILD)/tools/pvsim: tools/pvsim.c kernel/pvsteal/policy.c kernel/pvsteal/policy.h
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -Wextra -o $@ tools/pvsim.c kernel/pvsteal/policy.c -lm
@@ -75,6 +78,10 @@ demo: deps kernel module tools
 
 vm: kernel
 	@tools/vm -c $(CPUS) $(if $(CMD),-- bash -c '$(CMD)')
+
+# Build kernel/sched (and what else a patch touches) after each patch.
+bisect-check: kernel
+	@tools/bisect-check
 
 # Regenerate patches/ from the commits on top of "base" in build/linux.
 patches:

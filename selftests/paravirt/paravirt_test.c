@@ -167,27 +167,6 @@ TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 180)
 	EXPECT_LE(seen[rounds - 1], SEEN_LIMIT_US);
 }
 
-/* Placements of our tasks, from the wakeup and migration tracepoints. */
-struct placement {
-	const pid_t *pids;
-	int npids;
-	uint64_t marked;
-	int seen, bad;
-	char first_bad[512];
-};
-
-static int check_placement(const struct pv_event *ev, void *arg)
-{
-	struct placement *pl = arg;
-
-	if (ev->cpu < 0 || !pv_pid_in(pl->pids, pl->npids, ev->pid))
-		return 0;
-	pl->seen++;
-	if (ev->cpu < 64 && (pl->marked & (1ULL << ev->cpu)) && !pl->bad++)
-		snprintf(pl->first_bad, sizeof(pl->first_bad), "%s", ev->line);
-	return 0;
-}
-
 static const char *const placement_ev[] = {
 	"sched/sched_wakeup", "sched/sched_wakeup_new", "sched/sched_migrate_task",
 };
@@ -196,7 +175,7 @@ TEST_F_TIMEOUT(pv, new_work_avoids_marked_cpus, 120)
 {
 	pid_t kids[PV_MAX_CHILDREN];
 	int nkids = 0, status, getcpu_bad = 0;
-	struct placement pl = { 0 };
+	struct pv_onto pl;
 	int64_t us;
 
 	if (pv_trace_enabled(placement_ev, 3))
@@ -261,10 +240,7 @@ TEST_F_TIMEOUT(pv, new_work_avoids_marked_cpus, 120)
 	pv_trace_stop();
 	for (int i = 0; i < self->npids && nkids < PV_MAX_CHILDREN; i++)
 		kids[nkids++] = self->pids[i];
-	pl.pids = kids;
-	pl.npids = nkids;
-	pl.marked = self->marked;
-	pv_trace_each(check_placement, &pl);
+	pv_trace_onto(kids, nkids, self->marked, &pl);
 
 	TH_LOG("%d placements of test tasks traced, %d onto %s; %d sched_getcpu() on %s",
 	       pl.seen, pl.bad, self->half, getcpu_bad, self->half);

@@ -197,6 +197,18 @@ static inline pid_t pv_spawn_busy(const char *name, int pin_cpu)
 	return pid;
 }
 
+/* Set the affinity of @pid to the CPUs in @mask. 0, or -errno. */
+static inline int pv_pin(pid_t pid, uint64_t mask)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	for (int cpu = 0; cpu < 64; cpu++)
+		if (mask & (1ULL << cpu))
+			CPU_SET(cpu, &set);
+	return sched_setaffinity(pid, sizeof(set), &set) ? -errno : 0;
+}
+
 static inline void pv_kill_all(pid_t *pids, int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -289,7 +301,8 @@ static inline void pv_upper_half(int n, char *buf, size_t len, uint64_t *mask)
  * pv_now_us().
  */
 #define PV_TRACE "/sys/kernel/tracing/"
-#define PV_TRACE_EVENTS "sched:sched_wakeup,sched:sched_wakeup_new,sched:sched_migrate_task"
+/* One line: tools/check and tools/demo read it for the kernel command line. */
+#define PV_TRACE_EVENTS "sched:sched_wakeup,sched:sched_wakeup_new,sched:sched_migrate_task,sched:sched_paravirt_mask,sched:sched_paravirt_push"
 
 /* 0 if @events ("sched/sched_wakeup", ...) are enabled, else -1. */
 static inline int pv_trace_enabled(const char *const *events, int n)
@@ -417,6 +430,34 @@ static inline void pv_trace_moves_off(const pid_t *pids, int n, uint64_t from,
 {
 	*mv = (struct pv_moves){ .pids = pids, .npids = n, .from = from };
 	pv_trace_each(pv_count_move, mv);
+}
+
+/* Placements of some tasks (wakeups, forks, moves), and how many landed on some CPUs. */
+struct pv_onto {
+	const pid_t *pids;
+	int npids;
+	uint64_t cpus;
+	int seen, bad;
+	char first_bad[512];
+};
+
+static inline int pv_count_onto(const struct pv_event *ev, void *arg)
+{
+	struct pv_onto *o = arg;
+
+	if (ev->cpu < 0 || !pv_pid_in(o->pids, o->npids, ev->pid))
+		return 0;
+	o->seen++;
+	if (ev->cpu < 64 && (o->cpus & (1ULL << ev->cpu)) && !o->bad++)
+		snprintf(o->first_bad, sizeof(o->first_bad), "%s", ev->line);
+	return 0;
+}
+
+/* Count the traced placements of @pids, and those onto @cpus. */
+static inline void pv_trace_onto(const pid_t *pids, int n, uint64_t cpus, struct pv_onto *o)
+{
+	*o = (struct pv_onto){ .pids = pids, .npids = n, .cpus = cpus };
+	pv_trace_each(pv_count_onto, o);
 }
 
 #endif /* PV_UTIL_H */

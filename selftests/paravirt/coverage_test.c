@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The rest of the scheduler contract: real-time tasks, tasks queued behind
+ * one that may not move, nohz, hotplug, cgroups, the tracepoints and the
+ * push counter. Needs at least 4 CPUs and the events of PV_TRACE_EVENTS
+ * enabled at boot (tools/guest-tests does both).
+ */
+#include "pv_util.h"	/* tools/include */
+#include "kselftest_harness.h"
+
+#include <sys/stat.h>
+
+/* One tick at HZ=250, plus the host descheduling the TCG vCPU threads. */
+#define EVAC_LIMIT_US	8000
+
+static const char *const all_ev[] = {
+	"sched/sched_wakeup", "sched/sched_migrate_task",
+	"sched/sched_paravirt_mask", "sched/sched_paravirt_push",
+};
+
+FIXTURE(cov) {
+	int ncpus;
+	char half[32];
+	uint64_t marked;
+	pid_t pids[PV_MAX_CHILDREN];
+	int npids;
+};
+
+FIXTURE_SETUP(cov)
+{
+	int ret;
+
+	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	self->npids = 0;
+	if (self->ncpus < 4)
+		SKIP(return, "needs at least 4 online CPUs, have %d", self->ncpus);
+	if (pv_trace_enabled(all_ev, 4))
+		SKIP(return, "boot with trace_event=" PV_TRACE_EVENTS);
+	ret = pv_module_load("");
+	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal: %s", strerror(-ret));
+	ASSERT_EQ(0, pv_mark(""));
+	pv_upper_half(self->ncpus, self->half, sizeof(self->half), &self->marked);
+	ASSERT_EQ(0, pv_measure_rt());
+}
+
+FIXTURE_TEARDOWN(cov)
+{
+	pv_kill_all(self->pids, self->npids);
+	if (pv_module_loaded())
+		pv_mark("");
+}
+
+static pid_t add(FIXTURE_DATA(cov) *self, pid_t pid)
+{
+	if (pid > 0 && self->npids < PV_MAX_CHILDREN)
+		self->pids[self->npids++] = pid;
+	return pid;
+}
+
+/* A child at SCHED_FIFO @prio, busy 3 ms of every 4, optionally pinned. */
+static pid_t spawn_rt(int prio, int pin_cpu)
+{
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		struct sched_param sp = { .sched_priority = prio };
+		cpu_set_t set;
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		prctl(PR_SET_NAME, "pvt-rt");
+		if (pin_cpu >= 0) {
+			CPU_ZERO(&set);
+			CPU_SET(pin_cpu, &set);
+			if (sched_setaffinity(0, sizeof(set), &set))
+				_exit(1);
+		}
+		if (sched_setscheduler(0, SCHED_FIFO, &sp))
+			_exit(1);
+		for (;;) {
+			uint64_t t0 = pv_now_us();
+
+			while (pv_now_us() - t0 < 3000)
+				;
+			pv_sleep_us(1000);
+		}
+	}
+	return pid;
+}
+
+/* Evacuate @pids from the marked CPUs; the last move's time after the write. */
+static int64_t mark_and_time(FIXTURE_DATA(cov) *self, const pid_t *pids, int n)
+{
+	struct pv_moves mv;
+	uint64_t t0;
+
+	if (pv_trace_start())
+		return -1;
+	t0 = pv_now_us();
+	if (pv_mark(self->half) || pv_wait_off(pids, n, self->marked, t0, 5000000) < 0)
+		return -1;
+	pv_trace_stop();
+	pv_trace_moves_off(pids, n, self->marked, &mv);
+	return mv.n && mv.last_us > t0 ? (int64_t)(mv.last_us - t0) : 0;
+}
+
+TEST_F_TIMEOUT(cov, rt_tasks_leave_and_avoid_marked_cpus, 60)
+{
+	struct pv_onto on;
+	pid_t rt[2];
+	int64_t us;
+
+	for (int i = 0; i < 2; i++)
+		rt[i] = add(self, spawn_rt(10, -1));
+	/* Start with them on the marked CPUs: that is what is being tested. */
+	ASSERT_EQ(0, pv_mark("0-1"));
+	ASSERT_GE(pv_wait_cpus(rt, 2, 0x3, 0, pv_now_us(), 2000000), 0);
+
+	us = mark_and_time(self, rt, 2);
+	ASSERT_GE(us, 0) TH_LOG("RT tasks did not leave %s", self->half);
+
+	/* They sleep and wake 250 times a second: never onto a marked CPU. */
+	ASSERT_EQ(0, pv_trace_start());
+	pv_sleep_us(1000000);
+	pv_trace_stop();
+	pv_trace_onto(rt, 2, self->marked, &on);
+	TH_LOG("RT tasks left %s %lld us after the mark; then %d wakeups, %d onto %s",
+	       self->half, (long long)us, on.seen, on.bad, self->half);
+	EXPECT_LE(us, EVAC_LIMIT_US);
+	EXPECT_GE(on.seen, 100);
+	EXPECT_EQ(0, on.bad) TH_LOG("first: %s", on.first_bad);
+}
+
+TEST_F_TIMEOUT(cov, queued_tasks_leave_from_behind_a_pinned_rt_task, 60)
+{
+	int cpu = self->ncpus - 1;
+	pid_t busy[4];
+	int64_t us;
+
+	/* An RT task that may not move, with fair tasks queued behind it. */
+	add(self, spawn_rt(20, cpu));
+	for (int i = 0; i < 4; i++) {
+		busy[i] = add(self, pv_spawn_busy("pvt-busy", -1));
+		ASSERT_EQ(0, pv_pin(busy[i], 1ULL << cpu));
+	}
+	pv_sleep_us(50000);
+	/* Free to go, and marked before the balancer gets to them. */
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(0, pv_pin(busy[i], ~0ULL >> (64 - self->ncpus)));
+	ASSERT_NE(0, pv_cpus_of(busy, 4) & (1ULL << cpu));
+
+	us = mark_and_time(self, busy, 4);
+	ASSERT_GE(us, 0) TH_LOG("fair tasks stayed queued on %d", cpu);
+	TH_LOG("4 fair tasks queued behind an RT task left CPU %d %lld us after the mark",
+	       cpu, (long long)us);
+	EXPECT_LE(us, EVAC_LIMIT_US);
+}
+
+/* Interrupts a CPU took: local timer, rescheduling and function calls. */
+static long cpu_irqs(int cpu)
+{
+	char line[4096], *p;
+	long total = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		p = line;
+		while (*p == ' ')
+			p++;
+		if (strncmp(p, "LOC:", 4) && strncmp(p, "RES:", 4) && strncmp(p, "CAL:", 4))
+			continue;
+		p += 4;
+		for (int c = 0; c <= cpu; c++) {
+			long v = strtol(p, &p, 10);
+
+			if (c == cpu)
+				total += v;
+		}
+	}
+	fclose(f);
+	return total;
+}
+
+TEST_F_TIMEOUT(cov, idle_marked_cpus_stay_quiet, 60)
+{
+	int cpu = self->ncpus - 1;
+	long before, after, unmarked_before, unmarked_after;
+
+	/* Busy, imbalanced unmarked CPUs: nohz balancing wants idle CPUs. */
+	for (int i = 0; i < 2 * self->ncpus; i++)
+		add(self, pv_spawn_busy("pvt-busy", -1));
+	ASSERT_EQ(0, pv_mark(self->half));
+	ASSERT_GE(pv_wait_off(self->pids, self->npids, self->marked, pv_now_us(), 5000000), 0);
+	pv_sleep_us(200000);
+
+	before = cpu_irqs(cpu);
+	unmarked_before = cpu_irqs(0);
+	pv_sleep_us(2000000);
+	after = cpu_irqs(cpu);
+	unmarked_after = cpu_irqs(0);
+	TH_LOG("in 2 s, marked idle CPU %d took %ld timer/resched/call interrupts, busy CPU 0 %ld",
+	       cpu, after - before, unmarked_after - unmarked_before);
+	/* A ticking CPU takes 500 in 2 s at HZ=250; an idle, left-alone one a few. */
+	EXPECT_LT(after - before, 100);
+	EXPECT_GT(unmarked_after - unmarked_before, 400);
+}
+
+static int set_online(int cpu, int on)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+	return pv_write(path, on ? "1" : "0");
+}
+
+TEST_F_TIMEOUT(cov, marked_cpu_goes_offline_and_comes_back, 60)
+{
+	int cpu = self->ncpus - 1;
+	char buf[64];
+
+	for (int i = 0; i < 2 * self->ncpus; i++)
+		add(self, pv_spawn_busy("pvt-busy", -1));
+	ASSERT_EQ(0, pv_mark(self->half));
+	ASSERT_EQ(0, set_online(cpu, 0));
+	/* The mask is what was asked for; it applies to active CPUs. */
+	ASSERT_EQ(0, pv_read(PV_SYSFS, buf, sizeof(buf)));
+	EXPECT_STREQ(self->half, buf);
+	ASSERT_EQ(0, set_online(cpu, 1));
+	/* Back, and still marked: no work lands there. */
+	pv_sleep_us(300000);
+	EXPECT_EQ(0, pv_cpus_of(self->pids, self->npids) & self->marked);
+	ASSERT_EQ(0, pv_mark(""));
+	EXPECT_GE(pv_wait_cpus(self->pids, self->npids, 1ULL << cpu, 1ULL << cpu,
+			       pv_now_us(), 2000000), 0) TH_LOG("CPU %d got no work back", cpu);
+}
+
+TEST_F_TIMEOUT(cov, last_unmarked_cpu_offline_leaves_tasks_running, 60)
+{
+	int last = self->ncpus - 1;
+	uint64_t c0[PV_MAX_CHILDREN], wall;
+	char others[32];
+
+	/* Mark every CPU but the last, then take the last one away. */
+	snprintf(others, sizeof(others), "0-%d", last - 1);
+	for (int i = 0; i < 4; i++)
+		add(self, pv_spawn_busy("pvt-busy", -1));
+	ASSERT_EQ(0, pv_mark(others));
+	ASSERT_EQ(0, set_online(last, 0)) TH_LOG("offlining the last unmarked CPU was refused");
+	/* No CPU is left to prefer: everyone runs on the marked ones. */
+	for (int i = 0; i < self->npids; i++)
+		c0[i] = pv_task_cputime_us(self->pids[i]);
+	wall = pv_now_us();
+	pv_sleep_us(1000000);
+	wall = pv_now_us() - wall;
+	for (int i = 0; i < self->npids; i++) {
+		EXPECT_GE(pv_task_cputime_us(self->pids[i]) - c0[i], wall / 10)
+			TH_LOG("task %d starved with every online CPU marked", i);
+	}
+	/* And a mask covering every active CPU is still refused. */
+	snprintf(others, sizeof(others), "0-%d", last);
+	EXPECT_EQ(-EINVAL, pv_mark(others));
+	ASSERT_EQ(0, set_online(last, 1));
+	/* The CPU is back: tasks leave the marked ones. */
+	EXPECT_GE(pv_wait_off(self->pids, self->npids, (1ULL << last) - 1, pv_now_us(), 2000000), 0)
+		TH_LOG("tasks did not move to CPU %d when it came back", last);
+}
+
+static int write_at(const char *dir, const char *file, const char *val)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	return pv_write(path, val);
+}
+
+static void cg_cleanup(void)
+{
+	rmdir("/sys/fs/cgroup/pvt/a/b");
+	rmdir("/sys/fs/cgroup/pvt/a");
+	rmdir("/sys/fs/cgroup/pvt/set");
+	rmdir("/sys/fs/cgroup/pvt");
+}
+
+TEST_F_TIMEOUT(cov, nested_cgroups_and_a_cpuset_of_marked_cpus, 60)
+{
+	const char *root = "/sys/fs/cgroup", *grp = "/sys/fs/cgroup/pvt/a/b";
+	const char *set = "/sys/fs/cgroup/pvt/set";
+	pid_t fair[4], pinned[2];
+	char pid[16];
+	uint64_t c0[2], wall;
+
+	if (access("/sys/fs/cgroup/cgroup.subtree_control", F_OK))
+		SKIP(return, "cgroup2 not mounted");
+	cg_cleanup();
+	ASSERT_EQ(0, write_at(root, "cgroup.subtree_control", "+cpu +cpuset"));
+	ASSERT_EQ(0, mkdir("/sys/fs/cgroup/pvt", 0755));
+	ASSERT_EQ(0, write_at("/sys/fs/cgroup/pvt", "cgroup.subtree_control", "+cpu +cpuset"));
+	ASSERT_EQ(0, mkdir("/sys/fs/cgroup/pvt/a", 0755));
+	ASSERT_EQ(0, write_at("/sys/fs/cgroup/pvt/a", "cgroup.subtree_control", "+cpu"));
+	ASSERT_EQ(0, mkdir(grp, 0755));
+	ASSERT_EQ(0, mkdir(set, 0755));
+	ASSERT_EQ(0, write_at(set, "cpuset.cpus", self->half));
+
+	/* Group-scheduled tasks two levels down, and tasks in a cpuset of marked CPUs. */
+	for (int i = 0; i < 4; i++) {
+		fair[i] = add(self, pv_spawn_busy("pvt-cg", -1));
+		snprintf(pid, sizeof(pid), "%d", fair[i]);
+		ASSERT_EQ(0, write_at(grp, "cgroup.procs", pid));
+	}
+	for (int i = 0; i < 2; i++) {
+		pinned[i] = add(self, pv_spawn_busy("pvt-cpuset", -1));
+		snprintf(pid, sizeof(pid), "%d", pinned[i]);
+		ASSERT_EQ(0, write_at(set, "cgroup.procs", pid));
+	}
+	pv_sleep_us(200000);
+
+	ASSERT_GE(mark_and_time(self, fair, 4), 0) TH_LOG("cgroup tasks stayed on %s", self->half);
+	for (int i = 0; i < 2; i++)
+		c0[i] = pv_task_cputime_us(pinned[i]);
+	wall = pv_now_us();
+	pv_sleep_us(1000000);
+	wall = pv_now_us() - wall;
+	EXPECT_EQ(0, pv_cpus_of(fair, 4) & self->marked);
+	for (int i = 0; i < 2; i++) {
+		/* The cpuset holds them on the marked CPUs, and they keep running. */
+		EXPECT_NE(0, pv_cpus_of(&pinned[i], 1) & self->marked);
+		EXPECT_GE(pv_task_cputime_us(pinned[i]) - c0[i], wall / 4);
+	}
+	pv_kill_all(self->pids, self->npids);
+	self->npids = 0;
+	cg_cleanup();
+}
+
+struct tp_check {
+	pid_t pid;
+	int mask_events, pushes, bad_pushes;
+	uint64_t marked;
+};
+
+static int check_tp(const struct pv_event *ev, void *arg)
+{
+	struct tp_check *t = arg;
+	int src = pv_field(ev->line, "src_cpu="), dst = pv_field(ev->line, "dst_cpu=");
+
+	if (!strcmp(ev->name, "sched_paravirt_mask"))
+		t->mask_events++;
+	if (strcmp(ev->name, "sched_paravirt_push") || ev->pid != t->pid)
+		return 0;
+	t->pushes++;
+	if (src < 0 || src >= 64 || !(t->marked & (1ULL << src)) ||
+	    dst < 0 || dst >= 64 || (t->marked & (1ULL << dst)))
+		t->bad_pushes++;
+	return 0;
+}
+
+static long push_count(pid_t pid)
+{
+	char path[64], buf[8192], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/sched", pid);
+	if (pv_read(path, buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, "nr_paravirt_pushes");
+	p = p ? strchr(p, ':') : NULL;
+	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+TEST_F_TIMEOUT(cov, tracepoints_and_push_counter, 60)
+{
+	struct tp_check t = { 0 };
+	pid_t pid;
+	int rounds = 5;
+
+	pid = add(self, pv_spawn_busy("pvt-busy", -1));
+	ASSERT_EQ(0, pv_pin(pid, self->marked));
+	pv_sleep_us(50000);
+	ASSERT_EQ(0, pv_pin(pid, self->marked | 1));
+	ASSERT_EQ(0, push_count(pid)) TH_LOG("no nr_paravirt_pushes in /proc/%d/sched", pid);
+
+	ASSERT_EQ(0, pv_trace_start());
+	for (int r = 0; r < rounds; r++) {
+		/* Back onto a marked CPU, then mark: one push each time. */
+		ASSERT_EQ(0, pv_mark(""));
+		ASSERT_EQ(0, pv_pin(pid, self->marked));
+		ASSERT_EQ(0, pv_pin(pid, self->marked | 1));
+		ASSERT_EQ(0, pv_mark(self->half));
+		ASSERT_GE(pv_wait_off(&pid, 1, self->marked, pv_now_us(), 2000000), 0);
+	}
+	pv_trace_stop();
+	t.pid = pid;
+	t.marked = self->marked;
+	pv_trace_each(check_tp, &t);
+	TH_LOG("%d mask events, %d pushes traced, /proc says %ld", t.mask_events, t.pushes,
+	       push_count(pid));
+	/* The first unmark finds the mask empty already: no change, no event. */
+	EXPECT_EQ(2 * rounds - 1, t.mask_events);
+	EXPECT_EQ(rounds, t.pushes);
+	EXPECT_EQ(0, t.bad_pushes);
+	EXPECT_EQ(rounds, push_count(pid));
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,143 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * 60 s of the paravirt mask changing every few milliseconds while stress-ng
+ * forks, switches, waits on futexes and computes, one CPU goes offline and
+ * online, and counting tasks must keep making progress. The guest's kernel
+ * log is checked by the runner (tools/vm): any WARNING, BUG, lockdep report
+ * or stall fails the run.
+ */
+#include "pv_util.h"	/* tools/include */
+#include "kselftest_harness.h"
+
+#include <pthread.h>
+#include <sys/mman.h>
+
+#define SECONDS		60
+#define COUNTERS	8
+
+struct shared {
+	volatile uint64_t count[COUNTERS];
+	volatile int stop;
+	uint64_t toggles, hotplugs, failures;
+};
+
+static void *toggler(void *arg)
+{
+	static const char *const masks[] = { "2-3", "1", "", "1-3", "3", "2", "", "1,3" };
+	struct shared *sh = arg;
+	unsigned int i = 0;
+
+	while (!sh->stop) {
+		/* CPU 0 is never marked, so every mask is valid under hotplug. */
+		if (pv_mark(masks[i++ % 8]))
+			sh->failures++;
+		else
+			sh->toggles++;
+		pv_sleep_us(3000);
+	}
+	return NULL;
+}
+
+static void *hotplugger(void *arg)
+{
+	struct shared *sh = arg;
+	const char *path = "/sys/devices/system/cpu/cpu3/online";
+
+	while (!sh->stop) {
+		pv_sleep_us(1500000);
+		if (pv_write(path, "0"))
+			sh->failures++;
+		pv_sleep_us(1500000);
+		if (pv_write(path, "1"))
+			sh->failures++;
+		else
+			sh->hotplugs++;
+	}
+	pv_write(path, "1");
+	return NULL;
+}
+
+FIXTURE(stress) {
+	int unused;
+};
+
+FIXTURE_SETUP(stress)
+{
+}
+
+FIXTURE_TEARDOWN(stress)
+{
+}
+
+TEST_F_TIMEOUT(stress, toggle_mask_under_stress_and_hotplug, SECONDS + 60)
+{
+	struct shared *sh;
+	pid_t counters[COUNTERS], stress;
+	pthread_t tog, hp;
+	uint64_t last[COUNTERS] = { 0 }, min_rate = UINT64_MAX;
+	char secs[16];
+	int status, ret;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 4)
+		SKIP(return, "needs at least 4 online CPUs");
+	if (access("/usr/bin/stress-ng", X_OK))
+		SKIP(return, "stress-ng not installed (make deps)");
+	ret = pv_module_load("");
+	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal: %s", strerror(-ret));
+
+	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, sh);
+	memset(sh, 0, sizeof(*sh));
+
+	for (int i = 0; i < COUNTERS; i++) {
+		counters[i] = fork();
+		if (counters[i] == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGKILL);
+			for (;;)
+				sh->count[i]++;
+		}
+	}
+	snprintf(secs, sizeof(secs), "%ds", SECONDS);
+	stress = fork();
+	if (stress == 0) {
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (chdir("/tmp"))
+			_exit(126);
+		execlp("stress-ng", "stress-ng", "--fork", "2", "--switch", "2", "--futex", "2",
+		       "--cpu", "2", "--yield", "2", "--timeout", secs, "--quiet", NULL);
+		_exit(127);
+	}
+	ASSERT_EQ(0, pthread_create(&tog, NULL, toggler, sh));
+	ASSERT_EQ(0, pthread_create(&hp, NULL, hotplugger, sh));
+
+	/* Every counting task advances in every second. */
+	for (int s = 0; s < SECONDS; s++) {
+		pv_sleep_us(1000000);
+		for (int i = 0; i < COUNTERS; i++) {
+			uint64_t now = sh->count[i], d = now - last[i];
+
+			EXPECT_GT(d, 0) TH_LOG("task %d made no progress in second %d", i, s);
+			if (s && d < min_rate)
+				min_rate = d;
+			last[i] = now;
+		}
+	}
+	sh->stop = 1;
+	pthread_join(tog, NULL);
+	pthread_join(hp, NULL);
+	ASSERT_EQ(stress, waitpid(stress, &status, 0));
+	pv_kill_all(counters, COUNTERS);
+	pv_mark("");
+
+	ksft_print_msg("stress: %llu mask changes, %llu hotplug cycles, %d counting tasks + stress-ng (fork, switch, futex, cpu, yield x2), slowest task %llu increments/s\n",
+		       (unsigned long long)sh->toggles, (unsigned long long)sh->hotplugs,
+		       COUNTERS, (unsigned long long)min_rate);
+	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+		TH_LOG("stress-ng status %#x", status);
+	EXPECT_EQ(0, sh->failures) TH_LOG("%llu mask writes or hotplug steps failed",
+					  (unsigned long long)sh->failures);
+	EXPECT_GT(sh->toggles, SECONDS * 50);
+	EXPECT_GT(sh->hotplugs, SECONDS / 4);
+}
+
+TEST_HARNESS_MAIN

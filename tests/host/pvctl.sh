@@ -1,0 +1,49 @@
+#!/bin/bash
+# pvctl against fake sysfs and debugfs files: output formats, usage errors
+# and the messages for a kernel without support or without the module.
+top=$(cd "$(dirname "$0")/../.." && pwd)
+pvctl=${BUILD:-$top/build}/tools/pvctl
+n=0 bad=0
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n pvctl: $2"; else echo "not ok $n pvctl: $2"; bad=1; fi; }
+
+fake() {
+	mkdir -p "$tmp/dbg"
+	echo "2-3" >"$tmp/paravirt"
+	printf 'mode auto\nmask 2-3\nchanges 4\nlast_change_ms 1234\nperiods 99\nerrors 0\n' >"$tmp/dbg/stats"
+	printf 'cpu 0 steal 1 smooth 0.50 marked 0\ncpu 1 steal 2 smooth 1.25 marked 0\n' >>"$tmp/dbg/stats"
+	printf 'cpu 2 steal 60 smooth 58.00 marked 1\ncpu 3 steal 61 smooth 59.75 marked 1\n' >>"$tmp/dbg/stats"
+	echo auto >"$tmp/dbg/override"
+}
+run() { PVCTL_SYSFS=$tmp/paravirt PVCTL_DEBUGFS=$tmp/dbg "$pvctl" "$@"; }
+
+out=$(PVCTL_SYSFS=$tmp/none "$pvctl" status 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "CONFIG_PARAVIRT_CPUS" <<<"$out"; ok $? "says when the kernel lacks support (status $rc)"
+
+fake
+rm -rf "$tmp/dbg"
+out=$(run set 2-3 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "not loaded" <<<"$out"; ok $? "says when pvsteal is not loaded (status $rc)"
+out=$(run status 2>&1); rc=$?
+[ $rc = 0 ] && grep -q "pvsteal: not loaded" <<<"$out"; ok $? "status works without the module"
+
+fake
+out=$(run status); rc=$?
+[ $rc = 0 ] && grep -q "^paravirt CPUs: 2-3$" <<<"$out" && grep -q "^mode: auto$" <<<"$out" &&
+	grep -Eq "^ +3 +61 +59.75 +yes$" <<<"$out"; ok $? "status shows mask, mode and per-CPU steal"
+
+out=$(run prometheus); rc=$?
+[ $rc = 0 ] && grep -qx 'pvsteal_steal_percent{cpu="2"} 60' <<<"$out" &&
+	grep -qx 'pvsteal_mask_changes_total 4' <<<"$out" && grep -qx 'pvsteal_auto 1' <<<"$out" &&
+	grep -q '^# TYPE pvcpu_paravirt gauge$' <<<"$out"; ok $? "prometheus exposition"
+
+run set 1,3 >/dev/null; rc=$?
+[ $rc = 0 ] && [ "$(cat "$tmp/dbg/override")" = "1,3" ]; ok $? "set writes the override"
+
+for args in "" "bogus" "set" "set 1 2" "top -n 0" "top -n x" "watch -d" "status extra"; do
+	# shellcheck disable=SC2086
+	run $args >/dev/null 2>&1; rc=$?
+	[ $rc = 2 ]; ok $? "usage error for '$args' (status $rc)"
+done
+echo "1..$n"
+exit $bad

@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * pvctl: look at and steer the paravirt CPU mask and the pvsteal governor.
+ *
+ *   pvctl status              mask, mode and per-CPU steal
+ *   pvctl set LIST|auto       mark LIST (manual mode), or hand back to the policy
+ *   pvctl watch [-n COUNT]    print every change of the mask, with a timestamp
+ *   pvctl top [-n COUNT] [-d SECONDS]
+ *                             per-vCPU utilisation, steal and marked state
+ *   pvctl prometheus          metrics for node_exporter's textfile collector
+ *
+ * Exit status: 0, 1 for a failure (with a message), 2 for bad usage.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAX_CPUS	1024
+
+static const char *sysfs = "/sys/devices/system/cpu/paravirt";
+static const char *dbg = "/sys/kernel/debug/pvsteal";
+
+static void die(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "pvctl: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(1);
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: pvctl status\n"
+		"       pvctl set LIST|auto\n"
+		"       pvctl watch [-n COUNT]\n"
+		"       pvctl top [-n COUNT] [-d SECONDS]\n"
+		"       pvctl prometheus\n");
+	exit(2);
+}
+
+/* Read a small file; NULL with errno set on failure. */
+static char *slurp(const char *path)
+{
+	static char buf[1 << 16];
+	ssize_t n;
+	int fd = open(path, O_RDONLY);
+
+	if (fd < 0)
+		return NULL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return NULL;
+	buf[n] = '\0';
+	while (n > 0 && buf[n - 1] == '\n')
+		buf[--n] = '\0';
+	return buf;
+}
+
+static void need_kernel(void)
+{
+	if (access(sysfs, F_OK))
+		die("%s: not found: this kernel has no paravirt CPU support (CONFIG_PARAVIRT_CPUS)",
+		    sysfs);
+}
+
+static void need_module(void)
+{
+	char path[256];
+
+	need_kernel();
+	snprintf(path, sizeof(path), "%s/override", dbg);
+	if (!access(path, F_OK))
+		return;
+	if (errno == EACCES)
+		die("cannot read %s: run as root", dbg);
+	if (!access("/sys/module/pvsteal", F_OK))
+		die("pvsteal is loaded but %s is missing: mount debugfs "
+		    "(mount -t debugfs none /sys/kernel/debug)", dbg);
+	die("the pvsteal module is not loaded (modprobe pvsteal, or insmod pvsteal.ko)");
+}
+
+static char *mask_now(void)
+{
+	char *m = slurp(sysfs);
+
+	if (!m)
+		die("reading %s: %s", sysfs, strerror(errno));
+	return m;
+}
+
+/* Per-CPU lines of pvsteal's stats: steal last period, smoothed, marked. */
+struct cpu_stat {
+	int present, steal, marked;
+	double smooth;
+};
+
+static int read_stats(struct cpu_stat *cs, char *mode, size_t mlen, long *changes)
+{
+	char path[256], *s, *line, *save;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "%s/stats", dbg);
+	s = slurp(path);
+	if (!s)
+		die("reading %s: %s", path, strerror(errno));
+	for (line = strtok_r(s, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		int cpu, steal, marked;
+		double smooth;
+
+		if (sscanf(line, "cpu %d steal %d smooth %lf marked %d",
+			   &cpu, &steal, &smooth, &marked) == 4 && cpu >= 0 && cpu < MAX_CPUS) {
+			cs[cpu] = (struct cpu_stat){ 1, steal, marked, smooth };
+			n = cpu + 1 > n ? cpu + 1 : n;
+		} else if (!strncmp(line, "mode ", 5)) {
+			snprintf(mode, mlen, "%s", line + 5);
+		} else if (!strncmp(line, "changes ", 8)) {
+			*changes = atol(line + 8);
+		}
+	}
+	return n;
+}
+
+static int cmd_status(void)
+{
+	static struct cpu_stat cs[MAX_CPUS];
+	char mode[32] = "?", *m;
+	long changes = 0;
+	int n;
+
+	need_kernel();
+	m = mask_now();
+	printf("paravirt CPUs: %s\n", *m ? m : "(none)");
+	if (access(dbg, F_OK)) {
+		printf("pvsteal: not loaded\n");
+		return 0;
+	}
+	need_module();
+	n = read_stats(cs, mode, sizeof(mode), &changes);
+	printf("mode: %s\nmask changes: %ld\n\n%5s %8s %10s %7s\n", mode, changes,
+	       "cpu", "steal%", "smoothed%", "marked");
+	for (int c = 0; c < n; c++)
+		if (cs[c].present)
+			printf("%5d %8d %10.2f %7s\n", c, cs[c].steal, cs[c].smooth,
+			       cs[c].marked ? "yes" : "no");
+	return 0;
+}
+
+static int cmd_set(const char *arg)
+{
+	char path[256];
+	int fd;
+
+	need_module();
+	snprintf(path, sizeof(path), "%s/override", dbg);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		die("opening %s: %s", path, strerror(errno));
+	if (write(fd, arg, strlen(arg)) < 0) {
+		if (errno == EINVAL)
+			die("'%s' refused: want a CPU list such as 2-3 or 1,3,5-7 of possible CPUs, "
+			    "leaving at least one active CPU unmarked, or 'auto'", arg);
+		die("writing %s: %s", path, strerror(errno));
+	}
+	close(fd);
+	printf("paravirt CPUs: %s\n", *mask_now() ? mask_now() : "(none)");
+	return 0;
+}
+
+static void stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	localtime_r(&ts.tv_sec, &tm);
+	snprintf(buf, len, "%04d-%02d-%02d %02d:%02d:%02d.%03ld", tm.tm_year + 1900,
+		 tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
+		 ts.tv_nsec / 1000000);
+}
+
+/* poll() on the sysfs file: sysfs_notify() raises POLLPRI | POLLERR. */
+static int cmd_watch(long count)
+{
+	char buf[8192], when[64];
+	struct pollfd pfd;
+	ssize_t n;
+
+	need_kernel();
+	pfd.fd = open(sysfs, O_RDONLY);
+	if (pfd.fd < 0)
+		die("opening %s: %s", sysfs, strerror(errno));
+	pfd.events = POLLPRI | POLLERR;
+	for (long seen = -1; count < 0 || seen < count; seen++) {
+		if (seen >= 0 && poll(&pfd, 1, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			die("poll: %s", strerror(errno));
+		}
+		n = pread(pfd.fd, buf, sizeof(buf) - 1, 0);
+		if (n < 0)
+			die("reading %s: %s", sysfs, strerror(errno));
+		buf[n] = '\0';
+		if (n && buf[n - 1] == '\n')
+			buf[n - 1] = '\0';
+		stamp(when, sizeof(when));
+		printf("%s %s\n", when, *buf ? buf : "(none)");
+		fflush(stdout);
+	}
+	close(pfd.fd);
+	return 0;
+}
+
+/* /proc/stat: busy and steal jiffies per CPU. */
+static int proc_stat(unsigned long long *busy, unsigned long long *steal,
+		     unsigned long long *total)
+{
+	char line[512];
+	FILE *f = fopen("/proc/stat", "r");
+	int n = 0;
+
+	if (!f)
+		die("reading /proc/stat: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long v[8] = { 0 };
+		int cpu;
+
+		if (strncmp(line, "cpu", 3) || line[3] < '0' || line[3] > '9')
+			continue;
+		if (sscanf(line + 3, "%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0],
+			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 9 || cpu >= MAX_CPUS)
+			continue;
+		total[cpu] = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+		busy[cpu] = v[0] + v[1] + v[2] + v[5] + v[6];
+		steal[cpu] = v[7];
+		n = cpu + 1 > n ? cpu + 1 : n;
+	}
+	fclose(f);
+	return n;
+}
+
+static int in_list(const char *list, int cpu)
+{
+	const char *p = list;
+
+	while (*p) {
+		char *end;
+		long a = strtol(p, &end, 10), b = a;
+
+		if (end == p)
+			return 0;
+		if (*end == '-')
+			b = strtol(end + 1, &end, 10);
+		if (cpu >= a && cpu <= b)
+			return 1;
+		p = *end == ',' ? end + 1 : end;
+	}
+	return 0;
+}
+
+static int cmd_top(long count, double delay)
+{
+	static unsigned long long b0[MAX_CPUS], s0[MAX_CPUS], t0[MAX_CPUS];
+	static unsigned long long b1[MAX_CPUS], s1[MAX_CPUS], t1[MAX_CPUS];
+	struct timespec ts = { (time_t)delay, (long)((delay - (time_t)delay) * 1e9) };
+	int tty = isatty(STDOUT_FILENO), n;
+	char when[64];
+
+	need_kernel();
+	proc_stat(b0, s0, t0);
+	for (long i = 0; count < 0 || i < count; i++) {
+		char *mask;
+
+		nanosleep(&ts, NULL);
+		n = proc_stat(b1, s1, t1);
+		mask = mask_now();
+		stamp(when, sizeof(when));
+		if (tty)
+			printf("\033[H\033[2J");
+		printf("%s  paravirt: %s\n%5s %6s %7s %7s\n", when, *mask ? mask : "(none)",
+		       "cpu", "busy%", "steal%", "marked");
+		for (int c = 0; c < n; c++) {
+			unsigned long long dt = t1[c] - t0[c];
+
+			if (!dt)
+				continue;
+			printf("%5d %6.1f %7.1f %7s\n", c, 100.0 * (b1[c] - b0[c]) / dt,
+			       100.0 * (s1[c] - s0[c]) / dt, in_list(mask, c) ? "yes" : "no");
+		}
+		fflush(stdout);
+		memcpy(b0, b1, sizeof(b0));
+		memcpy(s0, s1, sizeof(s0));
+		memcpy(t0, t1, sizeof(t0));
+	}
+	return 0;
+}
+
+static int cmd_prometheus(void)
+{
+	static struct cpu_stat cs[MAX_CPUS];
+	static unsigned long long b[MAX_CPUS], s[MAX_CPUS], t[MAX_CPUS];
+	long hz = sysconf(_SC_CLK_TCK), changes = 0;
+	char mode[32] = "", *mask;
+	int n;
+
+	need_kernel();
+	mask = mask_now();
+	n = proc_stat(b, s, t);
+	printf("# HELP pvcpu_paravirt Whether the CPU is marked paravirt (1) or not (0).\n"
+	       "# TYPE pvcpu_paravirt gauge\n");
+	for (int c = 0; c < n; c++)
+		if (t[c])
+			printf("pvcpu_paravirt{cpu=\"%d\"} %d\n", c, in_list(mask, c));
+	printf("# HELP pvcpu_steal_seconds_total Steal time of the CPU.\n"
+	       "# TYPE pvcpu_steal_seconds_total counter\n");
+	for (int c = 0; c < n; c++)
+		if (t[c])
+			printf("pvcpu_steal_seconds_total{cpu=\"%d\"} %.2f\n", c, (double)s[c] / hz);
+	if (access(dbg, F_OK))
+		return 0;
+	need_module();
+	n = read_stats(cs, mode, sizeof(mode), &changes);
+	printf("# HELP pvsteal_steal_percent Steal in pvsteal's last period, percent.\n"
+	       "# TYPE pvsteal_steal_percent gauge\n");
+	for (int c = 0; c < n; c++)
+		if (cs[c].present)
+			printf("pvsteal_steal_percent{cpu=\"%d\"} %d\n", c, cs[c].steal);
+	printf("# HELP pvsteal_mask_changes_total Mask changes made by pvsteal.\n"
+	       "# TYPE pvsteal_mask_changes_total counter\n"
+	       "pvsteal_mask_changes_total %ld\n"
+	       "# HELP pvsteal_auto Whether pvsteal is in auto mode (1) or manual (0).\n"
+	       "# TYPE pvsteal_auto gauge\n"
+	       "pvsteal_auto %d\n", changes, !strcmp(mode, "auto"));
+	return 0;
+}
+
+static long number(const char *s, long max)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+
+	if (!*s || *end || v < 1 || v > max)
+		usage();
+	return v;
+}
+
+int main(int argc, char **argv)
+{
+	long count = -1;
+	double delay = 1;
+	const char *cmd;
+	int opt;
+
+	if (argc < 2)
+		usage();
+	cmd = argv[1];
+	/* Test hook: point the tool at fake files. */
+	if (getenv("PVCTL_SYSFS"))
+		sysfs = getenv("PVCTL_SYSFS");
+	if (getenv("PVCTL_DEBUGFS"))
+		dbg = getenv("PVCTL_DEBUGFS");
+	optind = 2;
+	while ((opt = getopt(argc, argv, "n:d:")) != -1) {
+		switch (opt) {
+		case 'n': count = number(optarg, 1000000000); break;
+		case 'd': delay = number(optarg, 3600); break;
+		default: usage();
+		}
+	}
+	if (!strcmp(cmd, "status") && optind == argc)
+		return cmd_status();
+	if (!strcmp(cmd, "set") && optind == argc - 1)
+		return cmd_set(argv[optind]);
+	if (!strcmp(cmd, "watch") && optind == argc)
+		return cmd_watch(count);
+	if (!strcmp(cmd, "top") && optind == argc)
+		return cmd_top(count, delay);
+	if (!strcmp(cmd, "prometheus") && optind == argc)
+		return cmd_prometheus();
+	usage();
+}
