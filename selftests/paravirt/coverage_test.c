@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 
 /* One tick at HZ=250, plus the host descheduling the TCG vCPU threads (see paravirt_test.c). */
-#define EVAC_LIMIT_US	25000
+#define EVAC_LIMIT_US	40000
 
 static const char *const all_ev[] = {
 	"sched/sched_wakeup", "sched/sched_migrate_task",
