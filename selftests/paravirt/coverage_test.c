@@ -217,14 +217,6 @@ TEST_F_TIMEOUT(cov, idle_marked_cpus_stay_quiet, 60)
 	EXPECT_GT(unmarked_after - unmarked_before, 400);
 }
 
-static int set_online(int cpu, int on)
-{
-	char path[96];
-
-	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
-	return pv_write(path, on ? "1" : "0");
-}
-
 TEST_F_TIMEOUT(cov, marked_cpu_goes_offline_and_comes_back, 60)
 {
 	int cpu = self->ncpus - 1;
@@ -233,11 +225,11 @@ TEST_F_TIMEOUT(cov, marked_cpu_goes_offline_and_comes_back, 60)
 	for (int i = 0; i < 2 * self->ncpus; i++)
 		add(self, pv_spawn_busy("pvt-busy", -1));
 	ASSERT_EQ(0, pv_mark(self->half));
-	ASSERT_EQ(0, set_online(cpu, 0));
+	ASSERT_EQ(0, pv_set_online(cpu, 0));
 	/* The mask is what was asked for; it applies to active CPUs. */
 	ASSERT_EQ(0, pv_read(PV_SYSFS, buf, sizeof(buf)));
 	EXPECT_STREQ(self->half, buf);
-	ASSERT_EQ(0, set_online(cpu, 1));
+	ASSERT_EQ(0, pv_set_online(cpu, 1));
 	/* Back, and still marked: no work lands there. */
 	pv_sleep_us(300000);
 	EXPECT_EQ(0, pv_cpus_of(self->pids, self->npids) & self->marked);
@@ -257,7 +249,7 @@ TEST_F_TIMEOUT(cov, last_unmarked_cpu_offline_leaves_tasks_running, 60)
 	for (int i = 0; i < 4; i++)
 		add(self, pv_spawn_busy("pvt-busy", -1));
 	ASSERT_EQ(0, pv_mark(others));
-	ASSERT_EQ(0, set_online(last, 0)) TH_LOG("offlining the last unmarked CPU was refused");
+	ASSERT_EQ(0, pv_set_online(last, 0)) TH_LOG("offlining the last unmarked CPU was refused");
 	/* No CPU is left to prefer: everyone runs on the marked ones. */
 	for (int i = 0; i < self->npids; i++)
 		c0[i] = pv_task_cputime_us(self->pids[i]);
@@ -271,7 +263,7 @@ TEST_F_TIMEOUT(cov, last_unmarked_cpu_offline_leaves_tasks_running, 60)
 	/* And a mask covering every active CPU is still refused. */
 	snprintf(others, sizeof(others), "0-%d", last);
 	EXPECT_EQ(-EINVAL, pv_mark(others));
-	ASSERT_EQ(0, set_online(last, 1));
+	ASSERT_EQ(0, pv_set_online(last, 1));
 	/* The CPU is back: tasks leave the marked ones. */
 	EXPECT_GE(pv_wait_off(self->pids, self->npids, (1ULL << last) - 1, pv_now_us(), 2000000), 0)
 		TH_LOG("tasks did not move to CPU %d when it came back", last);

@@ -224,14 +224,6 @@ TEST_F(gov, every_writable_file_rejects_bad_values)
 	EXPECT_STREQ("30", after);
 }
 
-static int set_online(int cpu, int on)
-{
-	char path[96];
-
-	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
-	return pv_write(path, on ? "1" : "0");
-}
-
 TEST_F_TIMEOUT(gov, hotplug_in_auto_mode, 60)
 {
 	int last = self->ncpus - 1;
@@ -244,7 +236,7 @@ TEST_F_TIMEOUT(gov, hotplug_in_auto_mode, 60)
 	ASSERT_GE(wait_mask(list, 3), 0);
 
 	/* A marked CPU goes away: the policy lets go of it, nothing breaks. */
-	ASSERT_EQ(0, set_online(last, 0)) TH_LOG("offlining CPU %d", last);
+	ASSERT_EQ(0, pv_set_online(last, 0)) TH_LOG("offlining CPU %d", last);
 	snprintf(want, sizeof(want), "%d", self->ncpus / 2);
 	if (self->ncpus / 2 != last - 1)
 		snprintf(want, sizeof(want), "%d-%d", self->ncpus / 2, last - 1);
@@ -253,7 +245,7 @@ TEST_F_TIMEOUT(gov, hotplug_in_auto_mode, 60)
 	EXPECT_EQ(self->ncpus - 1, stat_lines("cpu "));
 
 	/* It comes back, still with steal: it folds again. */
-	ASSERT_EQ(0, set_online(last, 1));
+	ASSERT_EQ(0, pv_set_online(last, 1));
 	EXPECT_GE(wait_mask(list, 4), 0) TH_LOG("CPU %d not folded again after coming back", last);
 	EXPECT_EQ(0, stat_value("errors"));
 }

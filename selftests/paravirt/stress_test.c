@@ -41,19 +41,18 @@ static void *toggler(void *arg)
 static void *hotplugger(void *arg)
 {
 	struct shared *sh = arg;
-	const char *path = "/sys/devices/system/cpu/cpu3/online";
 
 	while (!sh->stop) {
 		pv_sleep_us(1500000);
-		if (pv_write(path, "0"))
+		if (pv_set_online(3, 0))
 			sh->failures++;
 		pv_sleep_us(1500000);
-		if (pv_write(path, "1"))
+		if (pv_set_online(3, 1))
 			sh->failures++;
 		else
 			sh->hotplugs++;
 	}
-	pv_write(path, "1");
+	pv_set_online(3, 1);
 	return NULL;
 }
 

@@ -85,6 +85,15 @@ static inline int pv_mark(const char *list)
 	return pv_write(PV_OVERRIDE, list);
 }
 
+/* CPU hotplug: take @cpu offline (0) or bring it back (1). 0, or -errno. */
+static inline int pv_set_online(int cpu, int on)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%d/online", cpu);
+	return pv_write(path, on ? "1" : "0");
+}
+
 static inline bool pv_module_loaded(void)
 {
 	return access(PV_OVERRIDE, F_OK) == 0;
