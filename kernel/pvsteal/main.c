@@ -375,11 +375,6 @@ static int inject_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int inject_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, inject_show, NULL);
-}
-
 static ssize_t inject_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
@@ -422,14 +417,7 @@ out:
 	return ret ? ret : count;
 }
 
-static const struct file_operations inject_fops = {
-	.owner	= THIS_MODULE,
-	.open	= inject_open,
-	.read	= seq_read,
-	.write	= inject_write,
-	.llseek	= seq_lseek,
-	.release = single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(inject);
 
 /*
  * stats:
@@ -499,11 +487,6 @@ static int knob_show(struct seq_file *m, void *v)
 	return 0;
 }
 
-static int knob_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, knob_show, inode->i_private);
-}
-
 static ssize_t knob_write(struct file *file, const char __user *ubuf,
 			  size_t count, loff_t *ppos)
 {
@@ -532,14 +515,7 @@ static ssize_t knob_write(struct file *file, const char __user *ubuf,
 	return ret ? ret : count;
 }
 
-static const struct file_operations knob_fops = {
-	.owner	= THIS_MODULE,
-	.open	= knob_open,
-	.read	= seq_read,
-	.write	= knob_write,
-	.llseek	= seq_lseek,
-	.release = single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(knob);
 
 static int mode_show(struct seq_file *m, void *v)
 {
@@ -547,11 +523,6 @@ static int mode_show(struct seq_file *m, void *v)
 	seq_printf(m, "%s\n", pv.manual ? "manual" : "auto");
 	mutex_unlock(&pv.lock);
 	return 0;
-}
-
-static int mode_open(struct inode *inode, struct file *file)
-{
-	return single_open(file, mode_show, NULL);
 }
 
 /* "auto" starts the policy; "manual" keeps the current mask as the manual one. */
@@ -574,14 +545,7 @@ static ssize_t mode_write(struct file *file, const char __user *ubuf,
 	return ret ? ret : count;
 }
 
-static const struct file_operations mode_fops = {
-	.owner	= THIS_MODULE,
-	.open	= mode_open,
-	.read	= seq_read,
-	.write	= mode_write,
-	.llseek	= seq_lseek,
-	.release = single_release,
-};
+DEFINE_SHOW_STORE_ATTRIBUTE(mode);
 
 /*
  * CPU hotplug. These run with the hotplug lock held for writing, and the
