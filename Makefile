@@ -7,9 +7,11 @@
 SHELL   := /bin/bash
 BUILD   ?= $(CURDIR)/build
 KSRC    := $(BUILD)/linux
-# The test kernel has lockdep and the other debug options; bench uses plain.
+# The test kernels have lockdep and the other debug options ("jl" adds
+# JUMP_LABEL and NO_HZ_FULL, see kernel/configs/); bench uses plain.
 KFLAVOR ?= debug
 KOBJ    := $(BUILD)/obj-$(KFLAVOR)
+KMOD    := $(BUILD)/module-$(KFLAVOR)
 CPUS    ?= 4
 export BUILD
 
@@ -30,10 +32,10 @@ kernel:
 	@tools/kernel-build $(KFLAVOR)
 
 module: kernel
-	@mkdir -p $(BUILD)/module/kernel
-	@rsync -a --delete kernel/pvsteal $(BUILD)/module/kernel/ && cp Kbuild $(BUILD)/module/
-	@echo "[$$(date +%T)] building pvsteal.ko"
-	@$(MAKE) -s -C $(KSRC) O=$(KOBJ) M=$(BUILD)/module W=1 modules
+	@mkdir -p $(KMOD)/kernel
+	@rsync -a --delete kernel/pvsteal $(KMOD)/kernel/ && cp Kbuild $(KMOD)/
+	@echo "[$$(date +%T)] building pvsteal.ko for the $(KFLAVOR) kernel"
+	@$(MAKE) -s -C $(KSRC) O=$(KOBJ) M=$(KMOD) W=1 modules
 
 CFLAGS  ?= -O2 -g
 CFLAGS  += -Wall -Werror -Itools/include
@@ -70,7 +72,11 @@ $(BUILD)/tools/pvdemo: tools/pvdemo.c tools/include/*.h
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -o $@ $<
 
-check: deps kernel module selftests tools hosttests
+# Both test kernels: debug under multi-threaded TCG, jl under single-threaded.
+check: deps
+	@$(MAKE) -s KFLAVOR=debug module
+	@$(MAKE) -s KFLAVOR=jl module
+	@$(MAKE) -s selftests tools hosttests
 	@tools/check
 
 demo: deps kernel module tools

@@ -4,7 +4,9 @@
  * forks, switches, waits on futexes and computes, one CPU goes offline and
  * online, and counting tasks must keep making progress. The guest's kernel
  * log is checked by the runner (tools/vm): any WARNING, BUG, lockdep report
- * or stall fails the run.
+ * or stall fails the run. PV_STRESS_MIN_TOGGLES lowers the number of mask
+ * changes required (default 15 per second) for guests whose vCPUs share one
+ * host thread, where a 3 ms sleep lasts up to a TCG time slice.
  */
 #include "pv_util.h"	/* tools/include */
 #include "kselftest_harness.h"
@@ -54,6 +56,13 @@ static void *hotplugger(void *arg)
 	}
 	pv_set_online(3, 1);
 	return NULL;
+}
+
+static uint64_t min_toggles(void)
+{
+	const char *env = getenv("PV_STRESS_MIN_TOGGLES");
+
+	return env ? strtoull(env, NULL, 10) : SECONDS * 15;
 }
 
 FIXTURE(stress) {
@@ -136,7 +145,7 @@ TEST_F_TIMEOUT(stress, toggle_mask_under_stress_and_hotplug, SECONDS + 60)
 	EXPECT_EQ(0, sh->failures) TH_LOG("%llu mask writes or hotplug steps failed",
 					  (unsigned long long)sh->failures);
 	/* Each write takes ~25 ms under this load in TCG: 2436 in one run. */
-	EXPECT_GT(sh->toggles, SECONDS * 15);
+	EXPECT_GT(sh->toggles, min_toggles());
 	EXPECT_GT(sh->hotplugs, SECONDS / 4);
 }
 

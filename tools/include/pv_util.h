@@ -291,6 +291,40 @@ static inline int pv_cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/*
+ * Interrupts @cpu took, summed over the /proc/interrupts rows named in
+ * @rows, e.g. "LOC:" for the local timer or "LOC:RES:CAL:". -1 on error.
+ */
+static inline long pv_cpu_irqs(int cpu, const char *rows)
+{
+	char line[4096], *p;
+	long total = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		bool want = false;
+
+		p = line;
+		while (*p == ' ')
+			p++;
+		for (const char *r = rows; *r && !want; r += 4)
+			want = strlen(r) >= 4 && !strncmp(p, r, 4);
+		if (!want)
+			continue;
+		p += 4;
+		for (int c = 0; c <= cpu; c++) {
+			long v = strtol(p, &p, 10);
+
+			if (c == cpu)
+				total += v;
+		}
+	}
+	fclose(f);
+	return total;
+}
+
 /* "lo-hi" for the upper half of @n CPUs: the CPUs the tests mark. */
 static inline void pv_upper_half(int n, char *buf, size_t len, uint64_t *mask)
 {
