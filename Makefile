@@ -3,6 +3,7 @@
 #
 #   make demo     boot the patched guest and show tasks leaving marked vCPUs
 #   make check    build everything, run host tests and kselftests in a guest
+#   make bench    the overcommit benchmark (BENCHFLAGS='-r 5 -n', see tools/bench)
 
 SHELL   := /bin/bash
 BUILD   ?= $(CURDIR)/build
@@ -16,7 +17,7 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module selftests tools hosttests check demo sim vm bisect-check patches clean
+.PHONY: help deps kernel module selftests tools hosttests check demo bench sim vm bisect-check patches clean
 
 help:
 	@sed -n 's/^#   make /  make /p' Makefile
@@ -55,11 +56,18 @@ $(BUILD)/tests/policy_test: tests/host/policy_test.c tests/host/tap.h kernel/pvs
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -Wextra -o $@ tests/host/policy_test.c kernel/pvsteal/policy.c
 
-TOOLS := $(BUILD)/tools/pvdemo $(BUILD)/tools/pvsim $(BUILD)/tools/pvctl
+TOOLS := $(BUILD)/tools/pvdemo $(BUILD)/tools/pvsim $(BUILD)/tools/pvctl \
+	 $(BUILD)/tools/pvrelay $(BUILD)/tools/pvbench
 tools: $(TOOLS)
 $(BUILD)/tools/pvctl: tools/pvctl.c
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -Wextra -o $@ $<
+$(BUILD)/tools/pvrelay: tools/pvrelay.c
+	@mkdir -p $(@D)
+	gcc $(CFLAGS) -Wextra -o $@ $<
+$(BUILD)/tools/pvbench: tools/pvbench.c tools/include/*.h
+	@mkdir -p $(@D)
+	gcc $(CFLAGS) -o $@ $< -lpthread
 $(BUILD)/tools/pvsim: tools/pvsim.c kernel/pvsteal/policy.c kernel/pvsteal/policy.h
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -Wextra -o $@ tools/pvsim.c kernel/pvsteal/policy.c -lm
@@ -81,6 +89,12 @@ check: deps
 
 demo: deps kernel module tools
 	@tools/demo
+
+# The overcommit benchmark: plain kernel, real steal, table and plot.
+bench: deps
+	@$(MAKE) -s KFLAVOR=plain module
+	@$(MAKE) -s tools
+	@tools/bench $(BENCHFLAGS)
 
 vm: kernel
 	@tools/vm -c $(CPUS) $(if $(CMD),-- bash -c '$(CMD)')

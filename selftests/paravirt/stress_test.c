@@ -58,13 +58,6 @@ static void *hotplugger(void *arg)
 	return NULL;
 }
 
-static uint64_t min_toggles(void)
-{
-	const char *env = getenv("PV_STRESS_MIN_TOGGLES");
-
-	return env ? strtoull(env, NULL, 10) : SECONDS * 15;
-}
-
 FIXTURE(stress) {
 	int unused;
 };
@@ -145,7 +138,7 @@ TEST_F_TIMEOUT(stress, toggle_mask_under_stress_and_hotplug, SECONDS + 60)
 	EXPECT_EQ(0, sh->failures) TH_LOG("%llu mask writes or hotplug steps failed",
 					  (unsigned long long)sh->failures);
 	/* Each write takes ~25 ms under this load in TCG: 2436 in one run. */
-	EXPECT_GT(sh->toggles, min_toggles());
+	EXPECT_GT(sh->toggles, pv_env_u64("PV_STRESS_MIN_TOGGLES", SECONDS * 15));
 	EXPECT_GT(sh->hotplugs, SECONDS / 4);
 }
 

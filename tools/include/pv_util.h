@@ -35,6 +35,14 @@ static inline uint64_t pv_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
+/* The number in environment variable @name, or @def when it is not set. */
+static inline uint64_t pv_env_u64(const char *name, uint64_t def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoull(v, NULL, 10) : def;
+}
+
 static inline void pv_sleep_us(uint64_t us)
 {
 	struct timespec ts = { us / 1000000, (us % 1000000) * 1000 };
