@@ -17,11 +17,11 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module selftests tools hosttests check demo bench sim vm bisect-check patches clean
+.PHONY: help deps kernel module selftests tools hosttests check demo bench sim vm bisect-check size patches clean
 
 help:
 	@sed -n 's/^#   make /  make /p' Makefile
-	@echo "  make deps | kernel | module | selftests | tools | sim | vm [CMD='...'] | bisect-check | patches | clean"
+	@echo "  make deps | kernel | module | selftests | tools | sim | vm [CMD='...'] | bisect-check | size | patches | clean"
 
 # Debian packages the project uses, installed when missing.
 deps:
@@ -50,8 +50,11 @@ $(KSRC):
 	@tools/kernel-tree
 
 # Host unit tests: the policy, compiled exactly as the module compiles it.
-HOSTTESTS := $(BUILD)/tests/policy_test
+HOSTTESTS := $(BUILD)/tests/policy_test $(BUILD)/tests/fake_vcpus
 hosttests: $(HOSTTESTS)
+$(BUILD)/tests/fake_vcpus: tests/host/fake_vcpus.c
+	@mkdir -p $(@D)
+	gcc $(CFLAGS) -Wextra -o $@ $< -lpthread
 $(BUILD)/tests/policy_test: tests/host/policy_test.c tests/host/tap.h kernel/pvsteal/policy.c kernel/pvsteal/policy.h
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -Wextra -o $@ tests/host/policy_test.c kernel/pvsteal/policy.c
@@ -102,6 +105,11 @@ vm: kernel
 # Build kernel/sched (and what else a patch touches) after each patch.
 bisect-check: kernel
 	@tools/bisect-check
+
+# What the series costs with no CPU marked: bloat-o-meter, jump-label sites.
+size:
+	@$(MAKE) -s KFLAVOR=jl kernel
+	@tools/kernel-size
 
 # Regenerate patches/ from the commits on top of "base" in build/linux.
 patches:

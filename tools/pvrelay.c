@@ -144,8 +144,8 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* QEMU names its vCPU threads once they start: wait up to 30 s. */
-	for (int i = 0; i < 300 && n <= 0 && !stop; i++) {
+	/* QEMU names its vCPU threads once they start: wait up to 10 s. */
+	for (int i = 0; i < 100 && n <= 0 && !stop; i++) {
 		n = find_vcpus(pid, tid);
 		if (n == -ENOENT)
 			die("no process %s", argv[optind - 1]);
