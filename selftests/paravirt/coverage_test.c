@@ -254,6 +254,24 @@ TEST_F_TIMEOUT(cov, last_unmarked_cpu_offline_leaves_tasks_running, 60)
 		TH_LOG("tasks did not move to CPU %d when it came back", last);
 }
 
+/* A counter from /proc/@pid/sched, such as "se.nr_migrations"; -1 if absent. */
+static long sched_field(pid_t pid, const char *name)
+{
+	char path[64], buf[8192], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/sched", pid);
+	if (pv_read(path, buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, name);
+	p = p ? strchr(p, ':') : NULL;
+	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+static long push_count(pid_t pid)
+{
+	return sched_field(pid, "nr_paravirt_pushes");
+}
+
 static int write_at(const char *dir, const char *file, const char *val)
 {
 	char path[256];
@@ -277,6 +295,7 @@ TEST_F_TIMEOUT(cov, nested_cgroups_and_a_cpuset_of_marked_cpus, 60)
 	pid_t fair[4], pinned[2];
 	char pid[16];
 	uint64_t c0[2], wall;
+	long m0[2], pushes;
 
 	if (access("/sys/fs/cgroup/cgroup.subtree_control", F_OK))
 		SKIP(return, "cgroup2 not mounted");
@@ -304,16 +323,25 @@ TEST_F_TIMEOUT(cov, nested_cgroups_and_a_cpuset_of_marked_cpus, 60)
 	pv_sleep_us(200000);
 
 	ASSERT_GE(mark_and_time(self, fair, 4), 0) TH_LOG("cgroup tasks stayed on %s", self->half);
-	for (int i = 0; i < 2; i++)
+	for (int i = 0; i < 2; i++) {
 		c0[i] = pv_task_cputime_us(pinned[i]);
+		m0[i] = sched_field(pinned[i], "se.nr_migrations");
+	}
 	wall = pv_now_us();
 	pv_sleep_us(1000000);
 	wall = pv_now_us() - wall;
 	EXPECT_EQ(0, pv_cpus_of(fair, 4) & self->marked);
 	for (int i = 0; i < 2; i++) {
-		/* The cpuset holds them on the marked CPUs, and they keep running. */
+		/*
+		 * The cpuset holds them on the marked CPUs, and they keep
+		 * running, each where it is: no push, no bouncing.
+		 */
 		EXPECT_NE(0, pv_cpus_of(&pinned[i], 1) & self->marked);
 		EXPECT_GE(pv_task_cputime_us(pinned[i]) - c0[i], wall / 4);
+		EXPECT_EQ(m0[i], sched_field(pinned[i], "se.nr_migrations"))
+			TH_LOG("task in the cpuset of marked CPUs migrated");
+		pushes = push_count(pinned[i]);
+		EXPECT_LE(pushes, 0);
 	}
 	pv_kill_all(self->pids, self->npids);
 	self->npids = 0;
@@ -340,18 +368,6 @@ static int check_tp(const struct pv_event *ev, void *arg)
 	    dst < 0 || dst >= 64 || (t->marked & (1ULL << dst)))
 		t->bad_pushes++;
 	return 0;
-}
-
-static long push_count(pid_t pid)
-{
-	char path[64], buf[8192], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/sched", pid);
-	if (pv_read(path, buf, sizeof(buf)))
-		return -1;
-	p = strstr(buf, "nr_paravirt_pushes");
-	p = p ? strchr(p, ':') : NULL;
-	return p ? strtol(p + 1, NULL, 10) : -1;
 }
 
 /* glibc has no wrapper for sched_setattr(2). */
