@@ -23,5 +23,15 @@ check 125 "a WARNING in the guest kernel log fails the run" -- -t 120 -- \
 	sh -c 'echo "WARNING: CPU: 0 PID: 1 at test" >/dev/kmsg'
 check 124 "a guest that overruns --timeout fails the run" -- -t 25 -- sleep 600
 check 2 "a bad option is refused before booting" -- --cpus zero -- true
+check 2 "a bad --port is refused before booting" -- --port nopath -- true
+check 0 "single-threaded TCG (-a tcg1) boots" -- -a tcg1 -t 120 -- true
+# A line written into the host side of a --port arrives in the guest.
+tmp=$(mktemp -d)
+mkfifo "$tmp/p.in" "$tmp/p.out"
+(sleep 1; echo hello-port >"$tmp/p.in") &
+check 0 "a --port carries a line from the host into the guest" -- -t 120 -p "test=$tmp/p" -- \
+	sh -c 'd=$(grep -l "^test$" /sys/class/virtio-ports/*/name) && read -r l <"/dev/$(basename "$(dirname "$d")")" && [ "$l" = hello-port ]'
+wait
+rm -rf "$tmp"
 echo "1..$n"
 exit $bad
