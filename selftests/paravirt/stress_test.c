@@ -139,7 +139,8 @@ TEST_F_TIMEOUT(stress, toggle_mask_under_stress_and_hotplug, SECONDS + 60)
 					  (unsigned long long)sh->failures);
 	/* Each write takes ~25 ms under this load in TCG: 2436 in one run. */
 	EXPECT_GT(sh->toggles, pv_env_u64("PV_STRESS_MIN_TOGGLES", SECONDS * 15));
-	EXPECT_GT(sh->hotplugs, SECONDS / 4);
+	/* A cycle sleeps 3 s; offline and online take up to 1 s more with one TCG thread. */
+	EXPECT_GE(sh->hotplugs, SECONDS / 6);
 }
 
 TEST_HARNESS_MAIN
