@@ -62,27 +62,15 @@ static pid_t add(FIXTURE_DATA(cov) *self, pid_t pid)
 /* A child at SCHED_FIFO @prio, busy 3 ms of every 4, optionally pinned. */
 static pid_t spawn_rt(int prio, int pin_cpu)
 {
-	pid_t pid = fork();
+	pid_t pid = pv_fork_child("pvt-rt", pin_cpu);
 
 	if (pid == 0) {
 		struct sched_param sp = { .sched_priority = prio };
-		cpu_set_t set;
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		prctl(PR_SET_NAME, "pvt-rt");
-		if (pin_cpu >= 0) {
-			CPU_ZERO(&set);
-			CPU_SET(pin_cpu, &set);
-			if (sched_setaffinity(0, sizeof(set), &set))
-				_exit(1);
-		}
 		if (sched_setscheduler(0, SCHED_FIFO, &sp))
 			_exit(1);
 		for (;;) {
-			uint64_t t0 = pv_now_us();
-
-			while (pv_now_us() - t0 < 3000)
-				;
+			pv_spin_us(3000);
 			pv_sleep_us(1000);
 		}
 	}
@@ -387,7 +375,7 @@ struct dl_attr {
  */
 static pid_t spawn_dl(int cpu)
 {
-	pid_t pid = fork();
+	pid_t pid = pv_fork_child("pvt-dl", cpu);
 
 	if (pid == 0) {
 		struct dl_attr a = {
@@ -396,22 +384,14 @@ static pid_t spawn_dl(int cpu)
 		};
 		cpu_set_t set;
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
-		prctl(PR_SET_NAME, "pvt-dl");
 		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		if (sched_setaffinity(0, sizeof(set), &set))
-			_exit(1);
 		for (int c = 0; c < CPU_SETSIZE; c++)
 			CPU_SET(c, &set);
 		if (sched_setaffinity(0, sizeof(set), &set) ||
 		    syscall(SYS_sched_setattr, 0, &a, 0))
 			_exit(2);
 		for (;;) {
-			uint64_t t0 = pv_now_us();
-
-			while (pv_now_us() - t0 < 1000)
-				;
+			pv_spin_us(1000);
 			pv_sleep_us(9000);
 		}
 	}

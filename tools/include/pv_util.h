@@ -192,8 +192,12 @@ static inline uint64_t pv_task_cputime_us(pid_t pid)
 	return (ut + st) * 1000000ULL / sysconf(_SC_CLK_TCK);
 }
 
-/* A child that spins until killed; it dies with its parent. */
-static inline pid_t pv_spawn_busy(const char *name, int pin_cpu)
+/*
+ * fork() a child named @name that dies with its parent and, when @pin_cpu
+ * is not negative, may run only on that CPU. Returns 0 in the child (which
+ * exits with status 1 if the pin fails), the child's pid in the parent.
+ */
+static inline pid_t pv_fork_child(const char *name, int pin_cpu)
 {
 	pid_t pid = fork();
 
@@ -208,9 +212,27 @@ static inline pid_t pv_spawn_busy(const char *name, int pin_cpu)
 			if (sched_setaffinity(0, sizeof(set), &set))
 				_exit(1);
 		}
+	}
+	return pid;
+}
+
+/* Compute for @us microseconds of CLOCK_MONOTONIC. */
+static inline void pv_spin_us(uint64_t us)
+{
+	uint64_t t0 = pv_now_us();
+
+	while (pv_now_us() - t0 < us)
+		;
+}
+
+/* A child that spins until killed; it dies with its parent. */
+static inline pid_t pv_spawn_busy(const char *name, int pin_cpu)
+{
+	pid_t pid = pv_fork_child(name, pin_cpu);
+
+	if (pid == 0)
 		for (;;)
 			;
-	}
 	return pid;
 }
 
