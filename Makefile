@@ -55,9 +55,10 @@ hosttests: $(HOSTTESTS)
 $(BUILD)/tests/fake_vcpus: tests/host/fake_vcpus.c
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -Wextra -o $@ $< -lpthread
-$(BUILD)/tests/policy_test: tests/host/policy_test.c tests/host/tap.h kernel/pvsteal/policy.c kernel/pvsteal/policy.h
+POLICY := kernel/pvsteal/policy.c kernel/pvsteal/policy.h tools/pvsim/model.c tools/pvsim/model.h
+$(BUILD)/tests/policy_test: tests/host/policy_test.c tests/host/tap.h $(POLICY)
 	@mkdir -p $(@D)
-	gcc $(CFLAGS) -Wextra -o $@ tests/host/policy_test.c kernel/pvsteal/policy.c
+	gcc $(CFLAGS) -Wextra -o $@ tests/host/policy_test.c kernel/pvsteal/policy.c tools/pvsim/model.c -lm
 
 TOOLS := $(BUILD)/tools/pvdemo $(BUILD)/tools/pvsim $(BUILD)/tools/pvctl \
 	 $(BUILD)/tools/pvrelay $(BUILD)/tools/pvbench
@@ -71,9 +72,9 @@ $(BUILD)/tools/pvrelay: tools/pvrelay.c
 $(BUILD)/tools/pvbench: tools/pvbench.c tools/include/*.h
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -o $@ $< -lpthread
-$(BUILD)/tools/pvsim: tools/pvsim.c kernel/pvsteal/policy.c kernel/pvsteal/policy.h
+$(BUILD)/tools/pvsim: tools/pvsim/pvsim.c $(POLICY)
 	@mkdir -p $(@D)
-	gcc $(CFLAGS) -Wextra -o $@ tools/pvsim.c kernel/pvsteal/policy.c -lm
+	gcc $(CFLAGS) -Wextra -o $@ tools/pvsim/pvsim.c kernel/pvsteal/policy.c tools/pvsim/model.c -lm
 
 # The policy simulator: tables on stdout, per-period CSV in build/sim/.
 sim: $(BUILD)/tools/pvsim

@@ -2,7 +2,7 @@
 /*
  * pvbench: the guest side of "make bench" (tools/bench drives it).
  *
- *   pvbench agent PORT CSV      forward "CPU PCT" lines from PORT (the
+ *   pvbench agent PORT CSV      forward "CPU +USEC" lines from PORT (the
  *                               host's pvrelay) into pvsteal's inject file;
  *                               log time, phase, steal and mask size to CSV
  *   pvbench wakelat SECONDS N   N SCHED_FIFO threads waking every 1 ms:
@@ -48,6 +48,7 @@ static int agent(const char *port, const char *csvpath)
 	int in = open(port, O_RDONLY), inj = open(PV_DEBUGFS "/inject", O_WRONLY);
 	FILE *csv = fopen(csvpath, "w");
 	char buf[4096], rest[4096] = "";
+	uint64_t now, last = pv_now_us();
 
 	if (in < 0 || inj < 0 || !csv) {
 		fprintf(stderr, "pvbench agent: cannot open %s, %s or %s: %s\n", port,
@@ -75,23 +76,27 @@ static int agent(const char *port, const char *csvpath)
 		snprintf(buf, sizeof(buf), "%s", rest);
 		memmove(rest, line + 1, strlen(line + 1) + 1);
 		for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-			unsigned int cpu, pct;
+			unsigned int cpu, us;
 			char cmd[32];
 			int l;
 
-			if (sscanf(line, "%u %u", &cpu, &pct) != 2)
+			if (sscanf(line, "%u +%u", &cpu, &us) != 2)
 				continue;
-			l = snprintf(cmd, sizeof(cmd), "%u %u\n", cpu, pct);
+			l = snprintf(cmd, sizeof(cmd), "%u +%u\n", cpu, us);
 			/* An offline CPU may be refused; the others still count. */
 			if (write(inj, cmd, l) == l) {
-				sum += pct;
+				sum += us;
 				n++;
 			}
 		}
 		pv_read(PHASE_FILE, phase, sizeof(phase));
 		pv_read(PV_SYSFS, mask, sizeof(mask));
-		fprintf(csv, "%llu,%s,%.1f,%d\n", (unsigned long long)pv_now_us() / 1000,
-			phase, n ? (double)sum / n : 0.0, __builtin_popcountll(pv_parse_list(mask)));
+		now = pv_now_us();
+		/* Mean steal of the vCPUs, in percent of the time since the last batch. */
+		fprintf(csv, "%llu,%s,%.1f,%d\n", (unsigned long long)now / 1000, phase,
+			n && now > last ? 100.0 * sum / n / (now - last) : 0.0,
+			__builtin_popcountll(pv_parse_list(mask)));
+		last = now;
 		fflush(csv);
 	}
 	fclose(csv);

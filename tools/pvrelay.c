@@ -3,12 +3,14 @@
  * pvrelay: real steal for a TCG guest. Every period it reads the run delay
  * of each vCPU thread of a QEMU process (/proc/PID/task/TID/schedstat, the
  * second field: time spent runnable but not running on the host - what KVM
- * reports to its guests as steal) and writes one "CPU PCT" line per vCPU,
- * the percentage of the period it waited, to OUT (a FIFO into the guest).
+ * reports to its guests as steal) and writes one "CPU +USEC" line per vCPU,
+ * the microseconds it waited during the period, to OUT (a FIFO into the
+ * guest): the syntax of pvsteal's inject file, which sums them per period.
  *
  *   pvrelay -p QEMU_PID [-i PERIOD_MS] [-o OUT] [-l CSV]
  *
- * The CSV gets "time_ms,steal_cpu0,steal_cpu1,..." per period. Exits when
+ * The CSV gets "time_ms,steal_cpu0,steal_cpu1,..." per period, in percent
+ * of the period. Exits when
  * the QEMU process does, or on SIGINT/SIGTERM.
  */
 #define _GNU_SOURCE
@@ -192,17 +194,19 @@ int main(int argc, char **argv)
 		if (csv)
 			fprintf(csv, "%llu", (unsigned long long)((t - t0) / 1000000));
 		for (int c = 0; c < n; c++) {
+			unsigned long long us;
 			unsigned int pct;
 
 			if (!run_delay(pid, tid[c], &ns)) {
 				stop = 1;
 				break;
 			}
-			pct = ns > last[c] ? (ns - last[c]) * 100 / elapsed : 0;
+			us = ns > last[c] ? (ns - last[c]) / 1000 : 0;
+			pct = us * 100000 / elapsed;
 			if (pct > 100)
 				pct = 100;
 			last[c] = ns;
-			len += snprintf(line + len, sizeof(line) - len, "%d %u\n", c, pct);
+			len += snprintf(line + len, sizeof(line) - len, "%d +%llu\n", c, us);
 			if (csv)
 				fprintf(csv, ",%u", pct);
 		}

@@ -5,18 +5,22 @@
  * The module owns the kernel's paravirt CPU mask while it is loaded and
  * clears it when it is unloaded. In mode "auto" a delayed work samples
  * every online CPU's steal time each period_ms and lets the policy
- * (policy.c) pick the mask; in mode "manual" the mask is the list written to
- * debugfs and no periodic work runs.
+ * (policy.c) pick the mask, and a short pinned spin on the marked CPUs the
+ * policy asks for (the probe) measures what they would lose if unmarked;
+ * in mode "manual" the mask is the list written to debugfs and no periodic
+ * work runs.
  *
  * /sys/kernel/debug/pvsteal/
  *	override  read "auto" or the manual cpulist; write a cpulist (an empty
  *		  line for none) to switch to manual mode with that mask, or
  *		  "auto" to hand control back to the policy
- *	inject	  "CPULIST PCT" adds PCT percent of synthetic steal on those
- *		  CPUs each period (replacing what they had), "clear" removes
- *		  all; read shows one "CPULIST PCT" line per injected value
+ *	inject	  "CPULIST PCT": those CPUs lose PCT percent of the time they
+ *		  want to run, as on a contended host; "CPULIST +USEC" adds USEC
+ *		  microseconds of measured steal to each of them in the current
+ *		  period (a relay of the host's figures); "clear" removes all;
+ *		  read shows one "CPULIST PCT" line per injected value
  *	stats	  mode, mask, changes and per-CPU steal, see pvsteal_stats_show()
- *	period_ms, high_pct, low_pct, min_active, mode: the module parameters
+ *	period_ms, high_pct, low_pct, min_active, mode, law: the parameters
  *
  * Every write that is not understood fails with -EINVAL and changes nothing.
  * See Documentation/pvsteal.rst.
@@ -40,6 +44,7 @@
 #include <linux/seq_file.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/tick.h>
 #include <linux/topology.h>
 #include <linux/uaccess.h>
 #include <linux/workqueue.h>
@@ -54,9 +59,9 @@ static unsigned int high_pct = 20;
 module_param(high_pct, uint, 0444);
 MODULE_PARM_DESC(high_pct, "Fold when steal on the active vCPUs is above this percent (default 20)");
 
-static unsigned int low_pct = 5;
+static unsigned int low_pct = 10;
 module_param(low_pct, uint, 0444);
-MODULE_PARM_DESC(low_pct, "Unfold only when steal is below this percent, < high_pct (default 5)");
+MODULE_PARM_DESC(low_pct, "Unfold when a probe loses less than this percent, < high_pct (default 10)");
 
 static unsigned int min_active = 1;
 module_param(min_active, uint, 0444);
@@ -66,14 +71,26 @@ static char mode_param[8] = "auto";
 module_param_string(mode, mode_param, sizeof(mode_param), 0444);
 MODULE_PARM_DESC(mode, "auto (steal policy) or manual (debugfs override only)");
 
+static char law_param[12] = "ours";
+module_param_string(law, law_param, sizeof(law_param), 0444);
+MODULE_PARM_DESC(law, "ours (default) or upstream (the rule of Linux 7.4, for comparison)");
+
+static const char *const pvsteal_laws[] = {
+	[PVP_LAW_OURS] = "ours",
+	[PVP_LAW_UPSTREAM] = "upstream",
+};
+
 #define PVSTEAL_MAX_WRITE	(NR_CPUS * 5 + 16)
 #define PVSTEAL_PERIOD_MIN	10
 #define PVSTEAL_PERIOD_MAX	60000
+/* One relayed amount: at most a minute. */
+#define PVSTEAL_RELAY_MAX_US	60000000
 
-/* Counters of the previous sample, per CPU. */
+/* Counters of the previous sample, per CPU, and its probe. */
 struct pvsteal_cpu {
-	u64 steal, busy;
+	u64 steal, idle;
 	bool valid;	/* false until sampled once after coming online */
+	struct work_struct probe;
 };
 
 static DEFINE_PER_CPU(struct pvsteal_cpu, pv_cpu);
@@ -82,7 +99,11 @@ static struct {
 	struct mutex lock;		/* everything below, and the knobs */
 	bool manual;
 	struct cpumask manual_mask;
-	unsigned int inject[PVP_MAX_CPUS];
+	unsigned int law;
+	unsigned int inject[PVP_MAX_CPUS];	/* percent of the wanted time */
+	u64 relayed[PVP_MAX_CPUS];		/* ns added since the last sample */
+	u64 probe_ns;
+	struct workqueue_struct *probe_wq;
 	struct pvp_state *policy;
 	struct pvp_sample *samples;
 	u64 last_sample_ns;
@@ -101,6 +122,7 @@ static struct pvp_knobs pvsteal_knobs(void)
 		.high_pct = high_pct,
 		.low_pct = low_pct,
 		.min_active = min_active,
+		.law = pv.law,
 	};
 }
 
@@ -129,17 +151,83 @@ static int pvsteal_apply(const struct cpumask *mask)
 	return ret;
 }
 
-static u64 cpu_busy_ns(const struct kernel_cpustat *kcs)
+/*
+ * Idle time of @cpu in ns: precise with NO_HZ (what cpufreq governors use),
+ * else the tick-based counters. Steal happens only while not idle.
+ */
+static u64 cpu_idle_ns(int cpu, const struct kernel_cpustat *kcs)
 {
-	const u64 *t = kcs->cpustat;
+	u64 idle = get_cpu_idle_time_us(cpu, NULL);
+	u64 iowait = get_cpu_iowait_time_us(cpu, NULL);
 
-	return t[CPUTIME_USER] + t[CPUTIME_NICE] + t[CPUTIME_SYSTEM] +
-	       t[CPUTIME_IRQ] + t[CPUTIME_SOFTIRQ];
+	if (idle == -1ULL || iowait == -1ULL)
+		return kcs->cpustat[CPUTIME_IDLE] + kcs->cpustat[CPUTIME_IOWAIT];
+	return (idle + iowait) * NSEC_PER_USEC;
 }
 
-static unsigned int pct_of(u64 delta_ns, u64 period_ns)
+static unsigned int ppm_of(u64 delta_ns, u64 period_ns)
 {
-	return min_t(u64, div64_u64(delta_ns * 100 + period_ns / 2, period_ns), 100);
+	return min_t(u64, div64_u64(delta_ns * PVP_ONE, period_ns), PVP_ONE);
+}
+
+/*
+ * One CPU's period: the time it wanted to run (not idle), of which real
+ * steal, injected steal (inject% of the wanted time) and relayed steal
+ * were lost; the rest it ran.
+ */
+static void pvsteal_sample_cpu(int cpu, u64 period_ns)
+{
+	struct pvsteal_cpu *pc = per_cpu_ptr(&pv_cpu, cpu);
+	struct kernel_cpustat kcs;
+	u64 steal, idle, want, lost;
+
+	kcpustat_cpu_fetch(&kcs, cpu);
+	steal = kcs.cpustat[CPUTIME_STEAL];
+	idle = cpu_idle_ns(cpu, &kcs);
+	if (!READ_ONCE(pc->valid)) {
+		/* Just came online: no baseline yet. */
+		pv.samples[cpu] = (struct pvp_sample){ 0 };
+	} else {
+		want = period_ns - min(idle - pc->idle, period_ns);
+		lost = steal - pc->steal + pv.relayed[cpu] +
+		       div_u64(want * pv.inject[cpu], 100);
+		lost = min(lost, want);
+		pv.samples[cpu].steal = ppm_of(lost, period_ns);
+		pv.samples[cpu].busy = ppm_of(want - lost, period_ns);
+	}
+	pv.relayed[cpu] = 0;
+	pc->steal = steal;
+	pc->idle = idle;
+	WRITE_ONCE(pc->valid, true);
+}
+
+/*
+ * The probe: spin on a marked CPU for probe_ns. It is one more runnable
+ * vCPU for the host, so the steal it meets, counted in the next sample
+ * like any other, is what the CPU would lose if it were unmarked.
+ * A per-CPU work may run there (scheduler contract, point 4).
+ */
+static void pvsteal_probe(struct work_struct *work)
+{
+	u64 end = ktime_get_ns() + READ_ONCE(pv.probe_ns);
+
+	while (ktime_get_ns() < end) {
+		cpu_relax();
+		cond_resched();
+	}
+}
+
+/* Start the probes the policy asked for. Caller holds pv.lock. */
+static void pvsteal_start_probes(void)
+{
+	int cpu;
+
+	WRITE_ONCE(pv.probe_ns, (u64)pvp_probe_us(pv.policy, period_ms) * NSEC_PER_USEC);
+	cpus_read_lock();
+	for (cpu = 0; cpu < nr_cpu_ids && cpu < PVP_MAX_CPUS; cpu++)
+		if (pvp_test(&pv.policy->probe, cpu) && cpu_online(cpu))
+			queue_work_on(cpu, pv.probe_wq, &per_cpu_ptr(&pv_cpu, cpu)->probe);
+	cpus_read_unlock();
 }
 
 /* Take one sample of every online CPU and step the policy. Holds pv.lock. */
@@ -156,47 +244,28 @@ static void pvsteal_sample(void)
 	memset(&online, 0, sizeof(online));
 
 	for_each_online_cpu(cpu) {
-		struct pvsteal_cpu *pc = per_cpu_ptr(&pv_cpu, cpu);
-		struct kernel_cpustat kcs;
-		u64 steal, busy;
-		unsigned int inj = pv.inject[cpu];
-
 		if (cpu >= PVP_MAX_CPUS)
 			break;
-		kcpustat_cpu_fetch(&kcs, cpu);
-		steal = kcs.cpustat[CPUTIME_STEAL];
-		busy = cpu_busy_ns(&kcs);
 		pvp_set(&online, cpu);
-		if (!READ_ONCE(pc->valid)) {
-			/* Just came online: no delta yet, only what is injected. */
-			pv.samples[cpu] = (struct pvp_sample){ .steal_pct = inj };
-		} else {
-			pv.samples[cpu].steal_pct =
-				min(pct_of(steal - pc->steal, period_ns) + inj, 100U);
-			pv.samples[cpu].busy_pct = pct_of(busy - pc->busy, period_ns);
+		pvsteal_sample_cpu(cpu, period_ns);
+	}
+
+	ret = pvp_step(pv.policy, &knobs, &online, pv.samples);
+	if (ret && zalloc_cpumask_var(&mask, GFP_KERNEL)) {
+		for (cpu = 0; cpu < nr_cpu_ids && cpu < PVP_MAX_CPUS; cpu++)
+			if (pvp_test(&pv.policy->mask, cpu))
+				cpumask_set_cpu(cpu, mask);
+		ret = pvsteal_apply(mask);
+		if (ret) {
+			/* A CPU went down under us; the policy retries next period. */
+			pv.errors++;
+			pr_warn_ratelimited("setting mask %*pbl failed: %d\n",
+					    cpumask_pr_args(mask), ret);
+			cpumask_to_pvp(cpu_paravirt_mask, &pv.policy->mask);
 		}
-		pc->steal = steal;
-		pc->busy = busy;
-		WRITE_ONCE(pc->valid, true);
+		free_cpumask_var(mask);
 	}
-
-	if (!pvp_step(pv.policy, &knobs, &online, pv.samples))
-		return;
-
-	if (!zalloc_cpumask_var(&mask, GFP_KERNEL))
-		return;
-	for (cpu = 0; cpu < nr_cpu_ids && cpu < PVP_MAX_CPUS; cpu++)
-		if (pvp_test(&pv.policy->mask, cpu))
-			cpumask_set_cpu(cpu, mask);
-	ret = pvsteal_apply(mask);
-	if (ret) {
-		/* A CPU went down under us; the policy retries next period. */
-		pv.errors++;
-		pr_warn_ratelimited("setting mask %*pbl failed: %d\n",
-				    cpumask_pr_args(mask), ret);
-		cpumask_to_pvp(cpu_paravirt_mask, &pv.policy->mask);
-	}
-	free_cpumask_var(mask);
+	pvsteal_start_probes();
 }
 
 static void pvsteal_work(struct work_struct *work)
@@ -212,11 +281,15 @@ static void pvsteal_work(struct work_struct *work)
 /* Enter auto mode from scratch. Caller holds pv.lock. */
 static int pvsteal_start_auto(void)
 {
-	int ret = pvsteal_apply(cpu_none_mask);
+	int cpu, ret = pvsteal_apply(cpu_none_mask);
 
 	if (ret)
 		return ret;
 	pvp_reset(pv.policy);
+	/* Counters start afresh: nothing from before auto mode counts. */
+	for_each_possible_cpu(cpu)
+		WRITE_ONCE(per_cpu_ptr(&pv_cpu, cpu)->valid, false);
+	memset(pv.relayed, 0, sizeof(pv.relayed));
 	pv.last_sample_ns = ktime_get_ns();
 	pv.manual = false;
 	mod_delayed_work(system_wq, &pv.work, msecs_to_jiffies(period_ms));
@@ -379,9 +452,10 @@ static ssize_t inject_write(struct file *file, const char __user *ubuf,
 			    size_t count, loff_t *ppos)
 {
 	cpumask_var_t mask;
-	unsigned int pct;
+	unsigned int val;
 	char *buf, *sp;
 	int cpu, ret;
+	bool relay;
 
 	buf = pvsteal_get_write(ubuf, count, ppos);
 	if (IS_ERR(buf))
@@ -393,22 +467,31 @@ static ssize_t inject_write(struct file *file, const char __user *ubuf,
 	mutex_lock(&pv.lock);
 	if (!strcmp(buf, "clear")) {
 		memset(pv.inject, 0, sizeof(pv.inject));
+		memset(pv.relayed, 0, sizeof(pv.relayed));
 		ret = 0;
 		goto out;
 	}
-	/* "CPULIST PCT": exactly one space-separated pair */
+	/* "CPULIST PCT" or "CPULIST +USEC": exactly one space-separated pair */
 	ret = -EINVAL;
 	sp = strchr(buf, ' ');
 	if (!sp || strchr(sp + 1, ' '))
 		goto out;
-	*sp = '\0';
-	if (kstrtouint(sp + 1, 10, &pct) || pct > 100)
+	*sp++ = '\0';
+	relay = *sp == '+';
+	if (!isdigit(sp[relay]) || kstrtouint(sp + relay, 10, &val))
+		goto out;
+	if (relay ? val > PVSTEAL_RELAY_MAX_US : val > 100)
 		goto out;
 	if (pvsteal_parse_list(buf, mask) || cpumask_empty(mask))
 		goto out;
-	for_each_cpu(cpu, mask)
-		if (cpu < PVP_MAX_CPUS)
-			pv.inject[cpu] = pct;
+	for_each_cpu(cpu, mask) {
+		if (cpu >= PVP_MAX_CPUS)
+			continue;
+		if (relay)
+			pv.relayed[cpu] += (u64)val * NSEC_PER_USEC;
+		else
+			pv.inject[cpu] = val;
+	}
 	ret = 0;
 out:
 	mutex_unlock(&pv.lock);
@@ -427,10 +510,15 @@ DEFINE_SHOW_STORE_ATTRIBUTE(inject);
  *	last_change_ms MS	(CLOCK_MONOTONIC, 0 = never)
  *	periods N
  *	errors N
+ *	law ours|upstream
+ *	probe CPULIST US	(CPUs probed this period, and for how long)
  *	cpu N steal PCT smooth PCT.HH marked 0|1	(one line per online CPU)
+ *
+ * A CPU's steal is the percentage of the time it wanted to run that it lost.
  */
 static int stats_show(struct seq_file *m, void *v)
 {
+	const char *sep = "";
 	int cpu;
 
 	mutex_lock(&pv.lock);
@@ -440,6 +528,12 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "last_change_ms %llu\n", div_u64(pv.last_change_ns, NSEC_PER_MSEC));
 	seq_printf(m, "periods %u\n", pv.policy->period);
 	seq_printf(m, "errors %lu\n", pv.errors);
+	seq_printf(m, "law %s\n", pvsteal_laws[pv.law]);
+	seq_puts(m, "probe ");
+	for (cpu = 0; cpu < nr_cpu_ids && cpu < PVP_MAX_CPUS; cpu++)
+		if (!pv.manual && pvp_test(&pv.policy->probe, cpu))
+			seq_printf(m, "%s%d", sep, cpu), sep = ",";
+	seq_printf(m, " %llu\n", div_u64(pv.probe_ns, NSEC_PER_USEC));
 	for_each_online_cpu(cpu) {
 		const struct pvp_cpu *c;
 
@@ -547,6 +641,40 @@ static ssize_t mode_write(struct file *file, const char __user *ubuf,
 
 DEFINE_SHOW_STORE_ATTRIBUTE(mode);
 
+static int law_show(struct seq_file *m, void *v)
+{
+	mutex_lock(&pv.lock);
+	seq_printf(m, "%s\n", pvsteal_laws[pv.law]);
+	mutex_unlock(&pv.lock);
+	return 0;
+}
+
+/* A new law starts from no history, as a mode change does. */
+static ssize_t law_write(struct file *file, const char __user *ubuf,
+			 size_t count, loff_t *ppos)
+{
+	char *buf;
+	int law, ret = 0;
+
+	buf = pvsteal_get_write(ubuf, count, ppos);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	law = match_string(pvsteal_laws, ARRAY_SIZE(pvsteal_laws), buf);
+	kfree(buf);
+	if (law < 0)
+		return -EINVAL;
+	mutex_lock(&pv.lock);
+	if (law != pv.law) {
+		pv.law = law;
+		if (!pv.manual)
+			ret = pvsteal_start_auto();
+	}
+	mutex_unlock(&pv.lock);
+	return ret ? ret : count;
+}
+
+DEFINE_SHOW_STORE_ATTRIBUTE(law);
+
 /*
  * CPU hotplug. These run with the hotplug lock held for writing, and the
  * sampler holds pv.lock while it takes the hotplug lock for reading (in
@@ -581,7 +709,7 @@ static void pvsteal_init_groups(void)
 
 static int __init pvsteal_init(void)
 {
-	int ret;
+	int cpu, ret;
 
 	if (nr_cpu_ids > PVP_MAX_CPUS) {
 		pr_err("%u CPUs: the policy handles at most %d\n", nr_cpu_ids, PVP_MAX_CPUS);
@@ -597,15 +725,25 @@ static int __init pvsteal_init(void)
 		pr_err("mode must be auto or manual, not '%s'\n", mode_param);
 		return -EINVAL;
 	}
+	ret = match_string(pvsteal_laws, ARRAY_SIZE(pvsteal_laws), law_param);
+	if (ret < 0) {
+		pr_err("law must be ours or upstream, not '%s'\n", law_param);
+		return -EINVAL;
+	}
+	pv.law = ret;
 
 	pv.policy = kvzalloc(sizeof(*pv.policy), GFP_KERNEL);
 	pv.samples = kvcalloc(PVP_MAX_CPUS, sizeof(*pv.samples), GFP_KERNEL);
-	if (!pv.policy || !pv.samples) {
+	/* Probes spin: CPU-intensive work does not hold up the pool. */
+	pv.probe_wq = alloc_workqueue("pvsteal_probe", WQ_CPU_INTENSIVE, 0);
+	if (!pv.policy || !pv.samples || !pv.probe_wq) {
 		ret = -ENOMEM;
 		goto err_free;
 	}
 	pvp_init(pv.policy, nr_cpu_ids);
 	INIT_DELAYED_WORK(&pv.work, pvsteal_work);
+	for_each_possible_cpu(cpu)
+		INIT_WORK(&per_cpu_ptr(&pv_cpu, cpu)->probe, pvsteal_probe);
 
 	ret = cpuhp_setup_state(CPUHP_AP_ONLINE_DYN, "pvsteal:online",
 				pvsteal_cpu_online, pvsteal_cpu_offline);
@@ -632,6 +770,7 @@ static int __init pvsteal_init(void)
 	debugfs_create_file("inject", 0644, pv.dir, NULL, &inject_fops);
 	debugfs_create_file("stats", 0444, pv.dir, NULL, &stats_fops);
 	debugfs_create_file("mode", 0644, pv.dir, NULL, &mode_fops);
+	debugfs_create_file("law", 0644, pv.dir, NULL, &law_fops);
 	for (int i = 0; i < ARRAY_SIZE(pvsteal_knob_list); i++)
 		debugfs_create_file(pvsteal_knob_list[i].name, 0644, pv.dir,
 				    (void *)&pvsteal_knob_list[i], &knob_fops);
@@ -640,6 +779,8 @@ static int __init pvsteal_init(void)
 err_hp:
 	cpuhp_remove_state(pv.hp_state);
 err_free:
+	if (pv.probe_wq)
+		destroy_workqueue(pv.probe_wq);
 	kvfree(pv.samples);
 	kvfree(pv.policy);
 	return ret;
@@ -654,6 +795,8 @@ static void __exit pvsteal_exit(void)
 	pv.manual = true;
 	mutex_unlock(&pv.lock);
 	cancel_delayed_work_sync(&pv.work);
+	/* No new probes once the sampler has stopped; wait for running ones. */
+	destroy_workqueue(pv.probe_wq);
 	cpuhp_remove_state(pv.hp_state);
 
 	mutex_lock(&pv.lock);

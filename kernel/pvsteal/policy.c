@@ -1,26 +1,35 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * The pvsteal control law. See policy.h for the interface and
+ * The pvsteal control laws. See policy.h for the interface and
  * Documentation/pvsteal.rst for the reasoning.
  *
- * In short: fold (mark) when the active vCPUs see steal above high_pct,
- * hottest SMT groups first, down to what the host is really giving the
- * guest; unfold a group only on evidence that the contention it was folded
- * for has gone: steal that stayed visible after the fold and has now
- * dropped below low_pct. A fold that left no visible steal behind gives no
- * such evidence, so it is probed after PVP_PROBE_PERIODS, with exponential
- * backoff when the probe has to be folded back.
+ * Ours, in short: fold (mark) when the active vCPUs lose more than high_pct
+ * of the time they want to run, down to the capacity the host gives the
+ * guest and never below it; keep probing one marked vCPU with a short
+ * pinned spin, and unfold as soon as the probe shows that the host would
+ * run more vCPUs without steal. Everything is O(nr_cpus) per period.
  */
 #include "policy.h"
+
+/* A fold keeps this much less than a whole CPU of measured capacity. */
+#define PVP_FOLD_SLACK		(PVP_ONE / 6)
+/* Active CPUs that want less than this in all say nothing about the host. */
+#define PVP_MIN_WANT		(PVP_ONE / 10)
+/* A marked CPU that ran at least this long was probed. */
+#define PVP_PROBE_MIN		(PVP_ONE / 1000)
+/* The longest probe, in microseconds. */
+#define PVP_PROBE_MAX_US	20000U
+
+/* Sums over the active CPUs and over the probed marked ones, in PVP_ONE units. */
+struct pvp_totals {
+	unsigned long long a_steal, a_want, a_busy;
+	unsigned long long m_steal, m_want;
+	unsigned int active, marked, probed;
+};
 
 static unsigned int umin(unsigned int a, unsigned int b)
 {
 	return a < b ? a : b;
-}
-
-static unsigned int umax(unsigned int a, unsigned int b)
-{
-	return a > b ? a : b;
 }
 
 void pvp_reset(struct pvp_state *s)
@@ -30,20 +39,16 @@ void pvp_reset(struct pvp_state *s)
 	for (i = 0; i < PVP_WORDS; i++)
 		s->mask.w[i] = 0;
 	for (i = 0; i < PVP_MAX_CPUS; i++) {
-		struct pvp_cpu *c = &s->cpu[i];
-
-		c->steal = 0;
-		c->smooth = 0;
-		c->post = 0;
-		c->fold_period = 0;
-		c->probe_period = 0;
-		c->ttl = PVP_PROBE_PERIODS;
-		c->fresh = 0;
+		s->cpu[i].steal = 0;
+		s->cpu[i].smooth = 0;
 	}
 	s->period = 0;
-	s->gl_period = 0;	/* none: periods count from 1 */
-	s->gl_runnable = 0;
-	s->gl_busy = 0;
+	s->last_change = 0;
+	s->probe = (struct pvp_mask){ { 0 } };
+	s->nprobe = 0;
+	s->probe_next = 0;
+	s->cap_ref = 0;
+	s->hot_cap = 0;
 }
 
 void pvp_init(struct pvp_state *s, unsigned int ncpus)
@@ -65,250 +70,351 @@ int pvp_knobs_valid(const struct pvp_knobs *k, unsigned int ncpus)
 		return -1;
 	if (k->min_active < 1 || k->min_active > ncpus)
 		return -1;
+	if (k->law != PVP_LAW_OURS && k->law != PVP_LAW_UPSTREAM)
+		return -1;
 	return 0;
 }
 
-/* Mean steal of the online CPUs of @cpu's group. */
-static unsigned int group_steal(const struct pvp_state *s, unsigned int cpu)
+unsigned int pvp_probe_us(const struct pvp_state *s, unsigned int period_ms)
 {
-	unsigned int g = s->cpu[cpu].group;
+	unsigned long long budget = (unsigned long long)s->ncpus * period_ms * 5;
 
-	return s->g_n[g] ? s->g_sum[g] / s->g_n[g] : 0;
+	if (s->nprobe)
+		budget /= s->nprobe;
+	return budget < PVP_PROBE_MAX_US ? (unsigned int)budget : PVP_PROBE_MAX_US;
+}
+
+/* Percent of @want that @steal is, 0 when nothing was wanted. */
+static unsigned int pct(unsigned long long steal, unsigned long long want)
+{
+	return want ? (unsigned int)(steal * 100 / want) : 0;
 }
 
 /*
- * How many active CPUs the host can run with steal at most @high percent,
- * when every active CPU is contended. @runnable and @busy are the sums over
- * the active CPUs of busy + steal and of busy time, in percent of a period.
- *
- * The host is modelled as P CPUs shared fairly by the guest's runnable
- * vCPUs (X = runnable / 100 of them) and Q other threads: a runnable vCPU
- * gets busy / runnable = P / (X + Q) of a CPU. One period gives one
- * equation; the previous contended period, if it was the last one and had
- * a different X, gives the second, and the target is the X for which
- * P / (X + Q) = 1 - high / 100. Without it, assume Q = 0: the guest is
- * held to the capacity it got, busy / 100 CPUs.
+ * Fill s->order with the first CPUs of the online groups that are marked
+ * (@marked) or active, sorted by steal: most first with ties to the highest
+ * group when @desc (what to fold), least first with ties to the lowest
+ * otherwise (what to unfold). A bucket sort over whole percents, so O(n).
+ * Groups that say nothing (no wanted time) sort as @unknown percent.
  */
-static unsigned int fold_target(struct pvp_state *s, unsigned int high,
-				unsigned long long runnable,
-				unsigned long long busy)
+static unsigned int order_groups(struct pvp_state *s, const struct pvp_mask *online,
+				 int marked, int desc, unsigned int unknown)
 {
-	unsigned long long r1 = s->gl_runnable, b1 = s->gl_busy;
-	unsigned long long r2 = runnable, b2 = busy;
-	long long p100, q100, x100;
-	unsigned int target;
+	unsigned int n = s->ncpus, count = 0, b, j;
+	int i;
 
-	target = (busy + 99) / 100;
-	if (s->gl_period && s->gl_period + 1 == s->period && r1 > r2 && b1 && b2 &&
-	    r1 * b2 > r2 * b1) {
-		/* P in hundredths of a CPU, from the two periods */
-		p100 = (r1 - r2) * b1 * b2 / (r1 * b2 - r2 * b1);
-		q100 = p100 * (long long)r1 / (long long)b1 - (long long)r1;
-		x100 = p100 * 100 / (100 - high) - q100;
-		if (q100 >= 0)
-			target = x100 > 0 ? x100 / 100 : 0;
+	for (b = 0; b <= 100; b++)
+		s->head[b] = n;
+	for (j = 0; j < n; j++) {
+		unsigned int g, key;
+
+		/* Pushing at the head reverses: walk up for desc, down for asc. */
+		i = desc ? (int)j : (int)(n - 1 - j);
+		g = s->cpu[i].group;
+		if (!pvp_test(online, i) || s->g_first[g] != (unsigned int)i ||
+		    pvp_test(&s->mask, i) != marked)
+			continue;
+		key = s->g_want[g] ? pct(s->g_steal[g], s->g_want[g]) : unknown;
+		s->next[i] = s->head[key];
+		s->head[key] = i;
 	}
-	s->gl_period = s->period;
-	s->gl_runnable = runnable;
-	s->gl_busy = busy;
-	return target;
+	for (b = 0; b <= 100; b++)
+		for (j = s->head[desc ? 100 - b : b]; j < n; j = s->next[j])
+			s->order[count++] = j;
+	return count;
 }
 
-/*
- * The active group to fold next: highest steal, ties to the highest group
- * (CPU 0 tends to carry the housekeeping), only hot ones if @hot_only.
- * Returns the group's first CPU, or -1.
- */
-static int pick_fold(struct pvp_state *s, const struct pvp_mask *online,
-		     unsigned int high, int hot_only)
+/* Mark or unmark every online CPU of the groups flagged in g_n's high bit. */
+#define PVP_FLIP	0x80000000U
+
+static void apply_flips(struct pvp_state *s, const struct pvp_mask *online)
 {
-	unsigned int i, best_steal = 0;
-	int best = -1;
+	unsigned int i;
 
 	for (i = 0; i < s->ncpus; i++) {
-		unsigned int g = s->cpu[i].group, st;
+		unsigned int g = s->cpu[i].group;
+
+		if (!pvp_test(online, i) || !(s->g_n[g] & PVP_FLIP))
+			continue;
+		if (pvp_test(&s->mask, i))
+			pvp_clear(&s->mask, i);
+		else
+			pvp_set(&s->mask, i);
+	}
+}
+
+static unsigned int group_cpus(const struct pvp_state *s, unsigned int first)
+{
+	return s->g_n[s->cpu[first].group] & ~PVP_FLIP;
+}
+
+static void flip(struct pvp_state *s, unsigned int first)
+{
+	s->g_n[s->cpu[first].group] |= PVP_FLIP;
+}
+
+/*
+ * Fold active groups, most steal first, while more than @target CPUs are
+ * active; only groups whose steal is above @above percent. Never below
+ * min_active: a group that would cross it is skipped for a smaller one.
+ */
+static void fold(struct pvp_state *s, const struct pvp_knobs *k,
+		 const struct pvp_mask *online, unsigned int active,
+		 unsigned int target, unsigned int above)
+{
+	unsigned int n = order_groups(s, online, 0, 1, 0), i;
+
+	for (i = 0; i < n && active > target; i++) {
+		unsigned int first = s->order[i], g = s->cpu[first].group;
+		unsigned int cpus = group_cpus(s, first);
+
+		if (pct(s->g_steal[g], s->g_want[g]) <= above && above)
+			break;
+		if (active - cpus < k->min_active)
+			continue;
+		flip(s, first);
+		active -= cpus;
+	}
+}
+
+/* Unfold marked groups, least probed steal first, while fewer than @target are active. */
+static void unfold(struct pvp_state *s, const struct pvp_mask *online,
+		   unsigned int active, unsigned int target)
+{
+	unsigned int n = order_groups(s, online, 1, 0, 50), i;
+
+	for (i = 0; i < n && active < target; i++) {
+		flip(s, s->order[i]);
+		active += group_cpus(s, s->order[i]);
+	}
+}
+
+/*
+ * Our law. The steal fraction of the active CPUs says when to fold; the
+ * capacity the host gives says how far, and the most it gave during this
+ * fold is the floor, so a host that shares per vCPU thread is not ceded
+ * more with every period. The probe says when to unfold: the probed CPUs
+ * are that many more runnable vCPUs for a moment, so what they lose is
+ * what the guest would lose with them unfolded.
+ */
+static void step_ours(struct pvp_state *s, const struct pvp_knobs *k,
+		      const struct pvp_mask *online, const struct pvp_totals *t)
+{
+	unsigned long long cap = t->a_busy, probe_cap = 0, target;
+	unsigned long long hot_steal = 0, hot_want = 0;
+	unsigned int s_probe = 0, i, hot_cpus = 0;
+	int local, global;
+
+	if (!t->marked)
+		s->cap_ref = 0;
+	/*
+	 * The period right after a change still describes the old mask when
+	 * the steal source lags (the relay; a host that reports late): wait.
+	 */
+	if (s->last_change && s->period - s->last_change < 2) {
+		s->hot_cap = 0;
+		return;
+	}
+
+	if (t->probed) {
+		s_probe = pct(t->m_steal, t->m_want);
+		/* Capacity if the probed CPUs were active too, at the probe's steal. */
+		probe_cap = (t->a_want + (unsigned long long)t->probed * PVP_ONE) *
+			    (100 - s_probe) / 100;
+	}
+
+	/* Local: some groups are hot while the others are well below. */
+	for (i = 0; i < s->ncpus; i++) {
+		unsigned int g = s->cpu[i].group, n = group_cpus(s, s->g_first[g]);
 
 		if (!pvp_test(online, i) || pvp_test(&s->mask, i) ||
-		    s->g_first[g] != i || s->g_tried[g])
+		    pct(s->g_steal[g], s->g_want[g]) <= k->high_pct)
 			continue;
-		st = group_steal(s, i);
-		if (hot_only && st <= high)
-			continue;
-		if (best < 0 || st > best_steal ||
-		    (st == best_steal && g > s->cpu[best].group)) {
-			best = i;
-			best_steal = st;
+		hot_cpus++;
+		hot_steal += s->g_steal[g] / n;
+		hot_want += s->g_want[g] / n;
+	}
+	local = hot_cpus && hot_cpus < t->active && t->a_want > hot_want &&
+		pct(t->a_steal - hot_steal, t->a_want - hot_want) * 2 <= k->high_pct;
+	global = t->a_want >= PVP_MIN_WANT &&
+		 t->a_steal * 100 > (unsigned long long)k->high_pct * t->a_want;
+	if (local || global) {
+		/*
+		 * Fold on the second contended period in a row, with the mean
+		 * capacity of the two: one noisy period is not enough.
+		 */
+		if (!s->hot_cap) {
+			s->hot_cap = cap + 1;
+			return;
+		}
+		cap = (cap + s->hot_cap - 1) / 2;
+		s->hot_cap = 0;
+	} else {
+		s->hot_cap = 0;
+	}
+	if (local) {
+		fold(s, k, online, t->active, 0, k->high_pct);
+		return;
+	}
+	if (global) {
+		/* Global: down to the capacity, never below what it was. */
+		if (probe_cap > cap)
+			cap = probe_cap;
+		if (cap < s->cap_ref)
+			cap = s->cap_ref;
+		s->cap_ref = cap;
+		target = cap > PVP_FOLD_SLACK ? (cap - PVP_FOLD_SLACK + PVP_ONE - 1) / PVP_ONE : 0;
+		fold(s, k, online, t->active, (unsigned int)target, 0);
+		return;
+	}
+
+	if (!t->probed)
+		return;
+	/* The probe ran (almost) unstolen: the contention has gone. */
+	if (s_probe < k->low_pct) {
+		unfold(s, online, t->active, s->ncpus);
+		return;
+	}
+	/*
+	 * The host may have room for some: as many as the capacity the probe
+	 * measured, less 5% for its noise.
+	 */
+	target = (probe_cap * 95 / 100 + PVP_FOLD_SLACK) / PVP_ONE;
+	if (target > t->active && probe_cap > s->cap_ref)
+		s->cap_ref = probe_cap;
+	unfold(s, online, t->active, (unsigned int)target);
+}
+
+/*
+ * The rule merged for Linux 7.4: mean steal over the active CPUs, in
+ * percent of the period; above 5% mark the highest-numbered unmarked
+ * group, at or below 2% unmark the lowest-numbered marked one; the first
+ * group is never marked.
+ */
+static void step_upstream(struct pvp_state *s, const struct pvp_knobs *k,
+			  const struct pvp_mask *online, const struct pvp_totals *t)
+{
+	unsigned long long mean = t->active ? t->a_steal / t->active : 0;
+	int i, first = -1;
+
+	for (i = 0; i < (int)s->ncpus && first < 0; i++)
+		if (pvp_test(online, i))
+			first = s->g_first[s->cpu[i].group];
+	if (mean * 100 > (unsigned long long)PVP_UPSTREAM_HIGH * PVP_ONE) {
+		for (i = s->ncpus - 1; i >= 0; i--) {
+			if (!pvp_test(online, i) || pvp_test(&s->mask, i) ||
+			    s->g_first[s->cpu[i].group] != (unsigned int)i || i == first)
+				continue;
+			if (t->active - group_cpus(s, i) >= k->min_active)
+				flip(s, i);
+			return;
+		}
+	} else if (mean * 100 <= (unsigned long long)PVP_UPSTREAM_LOW * PVP_ONE) {
+		for (i = 0; i < (int)s->ncpus; i++) {
+			if (pvp_test(online, i) && pvp_test(&s->mask, i) &&
+			    s->g_first[s->cpu[i].group] == (unsigned int)i) {
+				flip(s, i);
+				return;
+			}
 		}
 	}
-	return best;
 }
 
-static void fold_group(struct pvp_state *s, const struct pvp_mask *online,
-		       unsigned int first)
+/*
+ * The marked groups to probe next period, round robin: one CPU each, and
+ * enough of them (a quarter of the active CPUs) that the probe is a load
+ * the host notices when it is full: at capacity, k probes among A active
+ * vCPUs lose k / (A + k) of their time, at least a fifth.
+ */
+static void choose_probes(struct pvp_state *s, const struct pvp_mask *online)
 {
-	unsigned int g = s->cpu[first].group, p = s->period, i;
+	unsigned int n = s->ncpus, active = 0, want, j, i = 0;
 
-	for (i = first; i < s->ncpus; i++) {
-		struct pvp_cpu *c = &s->cpu[i];
+	for (j = 0; j < n; j++)
+		active += pvp_test(online, j) && !pvp_test(&s->mask, j);
+	want = (active + 3) / 4;
 
-		if (c->group != g || !pvp_test(online, i))
-			continue;
-		pvp_set(&s->mask, i);
-		c->fresh = 1;
-		c->post = 0;
-		c->fold_period = p;
-		/* Folded right back after a probe: wait twice as long next time. */
-		if (c->probe_period && p - c->probe_period <= PVP_PROBE_FAIL)
-			c->ttl = umin(2 * c->ttl, PVP_PROBE_MAX);
-		c->probe_period = 0;
+	for (j = 0; j < PVP_WORDS; j++)
+		s->probe.w[j] = 0;
+	s->nprobe = 0;
+	for (j = 0; j < n && s->nprobe < want; j++) {
+		i = (s->probe_next + j) % n;
+		if (pvp_test(online, i) && pvp_test(&s->mask, i) &&
+		    s->g_first[s->cpu[i].group] == i) {
+			pvp_set(&s->probe, i);
+			s->nprobe++;
+		}
 	}
-}
-
-static void unfold_group(struct pvp_state *s, const struct pvp_mask *online,
-			 unsigned int first, int probe)
-{
-	unsigned int g = s->cpu[first].group, i;
-
-	for (i = first; i < s->ncpus; i++) {
-		if (s->cpu[i].group != g || !pvp_test(online, i))
-			continue;
-		pvp_clear(&s->mask, i);
-		s->cpu[i].probe_period = probe ? s->period : 0;
-	}
+	s->probe_next = (i + 1) % n;
 }
 
 int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 	     const struct pvp_mask *online, const struct pvp_sample *smp)
 {
-	unsigned int n = s->ncpus, i, p, target;
-	unsigned int active = 0, act_sum = 0, s_act;
-	unsigned long long runnable = 0, busy = 0;
-	unsigned int hot = 0, cool_n = 0, cool_sum = 0;
+	struct pvp_totals t = { 0 };
 	struct pvp_mask old = s->mask;
-	int folded = 0, changed = 0, first;
+	unsigned int n = s->ncpus, i;
+	int changed = 0;
 
-	p = ++s->period;
-
-	/* Gather: per CPU, per group, and over the active CPUs. */
+	s->period++;
 	for (i = 0; i < n; i++) {
 		unsigned int g = s->cpu[i].group;
 
-		s->g_sum[g] = 0;
+		s->g_steal[g] = 0;
+		s->g_want[g] = 0;
 		s->g_n[g] = 0;
 		s->g_first[g] = n;
-		s->g_tried[g] = 0;
 	}
 	for (i = 0; i < n; i++) {
 		struct pvp_cpu *c = &s->cpu[i];
-		unsigned int g = c->group;
+		unsigned int g = c->group, steal, busy;
 
 		if (!pvp_test(online, i)) {
 			/* Offline CPUs are not marked and keep no history. */
 			pvp_clear(&s->mask, i);
 			c->steal = 0;
-			c->fresh = 0;
-			c->probe_period = 0;
 			continue;
 		}
-		c->steal = umin(smp[i].steal_pct, 100);
+		steal = umin(smp[i].steal, PVP_ONE);
+		busy = umin(smp[i].busy, PVP_ONE - steal);
+		c->steal = pct(steal, (unsigned long long)steal + busy);
 		c->smooth = (3 * c->smooth + 100 * c->steal) / 4;
-		s->g_sum[g] += c->steal;
+		s->g_steal[g] += steal;
+		s->g_want[g] += steal + busy;
 		s->g_n[g]++;
 		if (s->g_first[g] == n)
 			s->g_first[g] = i;
 		if (!pvp_test(&s->mask, i)) {
-			active++;
-			act_sum += c->steal;
-			busy += umin(smp[i].busy_pct, 100 - c->steal);
-			runnable += umin(smp[i].busy_pct, 100 - c->steal) + c->steal;
-		}
-	}
-	s_act = active ? act_sum / active : 0;
-
-	/*
-	 * The period after a fold tells whether steal stayed visible: on the
-	 * folded group itself (injected or residual) or on the CPUs that
-	 * stayed active. Its disappearance later is the evidence to unfold.
-	 */
-	for (i = 0; i < n; i++) {
-		struct pvp_cpu *c = &s->cpu[i];
-
-		if (c->fresh && pvp_test(online, i) && pvp_test(&s->mask, i)) {
-			c->post = umax(group_steal(s, i), s_act);
-			c->fresh = 0;
-		}
-	}
-
-	/* Fold. */
-	for (i = 0; i < n; i++) {
-		if (!pvp_test(online, i) || pvp_test(&s->mask, i))
+			t.active++;
+			t.a_steal += steal;
+			t.a_want += steal + busy;
+			t.a_busy += busy;
 			continue;
-		if (group_steal(s, i) > k->high_pct) {
-			hot++;
-		} else {
-			cool_n++;
-			cool_sum += s->cpu[i].steal;
 		}
-	}
-	if (hot) {
-		/*
-		 * Local: the steal is on some CPUs while the rest are calm, so
-		 * fold just the hot ones. Global: everything active is
-		 * contended, so fold down to what the host can run without
-		 * steal above high_pct (fold_target()), at least one group.
-		 */
-		int local = cool_n && cool_sum / cool_n < k->low_pct;
-
-		if (local) {
-			target = k->min_active;
-		} else {
-			target = fold_target(s, k->high_pct, runnable, busy);
-			if (target >= active)
-				target = active - 1;
-			target = umax(target, k->min_active);
-		}
-		while (active > target) {
-			first = pick_fold(s, online, k->high_pct, local);
-			if (first < 0)
-				break;
-			s->g_tried[s->cpu[first].group] = 1;
-			if (active - s->g_n[s->cpu[first].group] < k->min_active)
-				continue;
-			fold_group(s, online, first);
-			active -= s->g_n[s->cpu[first].group];
-			folded = 1;
+		t.marked++;
+		if (steal + busy >= PVP_PROBE_MIN) {
+			t.probed++;
+			t.m_steal += steal;
+			t.m_want += steal + busy;
 		}
 	}
 
-	/* Unfold, on evidence or as a probe; never in a period that folded. */
-	for (i = 0; i < n && !folded; i++) {
-		struct pvp_cpu *c = &s->cpu[i];
-
-		if (!pvp_test(online, i) || !pvp_test(&s->mask, i) ||
-		    s->g_first[c->group] != i || c->fresh)
-			continue;
-		if (group_steal(s, i) >= k->low_pct || s_act >= k->low_pct)
-			continue;
-		if (c->post >= k->low_pct)
-			unfold_group(s, online, i, 0);
-		else if (p - c->fold_period >= c->ttl)
-			unfold_group(s, online, i, 1);
-	}
-
-	/* A probe that held: back to the short wait. */
-	for (i = 0; i < n; i++) {
-		struct pvp_cpu *c = &s->cpu[i];
-
-		if (c->probe_period && !pvp_test(&s->mask, i) &&
-		    p - c->probe_period > PVP_PROBE_FAIL) {
-			c->ttl = PVP_PROBE_PERIODS;
-			c->probe_period = 0;
-		}
-	}
+	if (k->law == PVP_LAW_UPSTREAM)
+		step_upstream(s, k, online, &t);
+	else
+		step_ours(s, k, online, &t);
+	apply_flips(s, online);
 
 	for (i = 0; i < PVP_WORDS; i++)
 		if (old.w[i] != s->mask.w[i])
 			changed = 1;
-	s->changes += changed;
+	if (changed) {
+		s->changes++;
+		s->last_change = s->period;
+	}
+	if (k->law == PVP_LAW_OURS)
+		choose_probes(s, online);
+	else
+		s->nprobe = 0;
 	return changed;
 }

@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * The pvsteal policy: from per-CPU steal and busy time over one period,
- * decide which vCPUs to mark as paravirt for the next one.
+ * decide which vCPUs to mark as paravirt for the next one, and which
+ * marked vCPUs to probe.
  *
  * Pure C with no headers: the kernel module, the host unit tests and the
- * simulator (tools/pvsim) all compile policy.c. The control law is
+ * simulator (tools/pvsim) all compile policy.c. The control laws are
  * described in Documentation/pvsteal.rst.
  */
 #ifndef PVSTEAL_POLICY_H
@@ -13,11 +14,17 @@
 #define PVP_MAX_CPUS	1024
 #define PVP_WORDS	(PVP_MAX_CPUS / 64)
 
-/* Periods a silent fold waits before it is probed, and the most it backs off to. */
-#define PVP_PROBE_PERIODS	64
-#define PVP_PROBE_MAX		4096
-/* A probe that is folded back within this many periods failed. */
-#define PVP_PROBE_FAIL		3
+/* Samples are in millionths of the period; a CPU of capacity is PVP_ONE. */
+#define PVP_ONE		1000000U
+
+/* The rule merged for Linux 7.4 (law=upstream): fixed thresholds. */
+#define PVP_UPSTREAM_HIGH	5
+#define PVP_UPSTREAM_LOW	2
+
+enum pvp_law {
+	PVP_LAW_OURS,
+	PVP_LAW_UPSTREAM,
+};
 
 struct pvp_mask {
 	unsigned long long w[PVP_WORDS];
@@ -25,40 +32,44 @@ struct pvp_mask {
 
 struct pvp_knobs {
 	unsigned int high_pct;		/* fold when steal is above this */
-	unsigned int low_pct;		/* unfold only when steal is below this */
+	unsigned int low_pct;		/* unfold when a probe sees less */
 	unsigned int min_active;	/* never fewer unmarked online CPUs */
+	unsigned int law;		/* enum pvp_law */
 };
 
-/* What one CPU did during the last period, in percent of the period. */
+/*
+ * What one CPU did during the last period, in millionths of the period:
+ * steal, and busy time that was not stolen. Their sum is the time the CPU
+ * wanted to run.
+ */
 struct pvp_sample {
-	unsigned int steal_pct;
-	unsigned int busy_pct;
+	unsigned int steal;
+	unsigned int busy;
 };
 
 struct pvp_cpu {
 	unsigned int group;		/* CPUs with the same group fold together (SMT) */
-	unsigned int steal;		/* last period, percent */
+	unsigned int steal;		/* last period, percent of the time it wanted */
 	unsigned int smooth;		/* moving average, hundredths of a percent */
-	unsigned int post;		/* steal seen the period after the fold */
-	unsigned int fold_period;	/* when it was folded */
-	unsigned int probe_period;	/* when a probe unfolded it, or 0 */
-	unsigned int ttl;		/* periods before a silent fold is probed */
-	unsigned char fresh;		/* folded last period, post not measured yet */
 };
 
 struct pvp_state {
 	unsigned int ncpus;		/* CPUs 0 .. ncpus - 1 */
 	unsigned int period;		/* periods stepped */
 	unsigned int changes;		/* times the mask changed */
+	unsigned int last_change;	/* period of the last change, 0 = none */
 	struct pvp_mask mask;		/* marked CPUs */
-	/* The last contended period: runnable and busy sums of the active CPUs */
-	unsigned int gl_period;
-	unsigned long long gl_runnable, gl_busy;
+	struct pvp_mask probe;		/* marked CPUs to probe next period */
+	unsigned int nprobe;		/* CPUs in probe */
+	unsigned int probe_next;	/* where the round robin of probes goes on */
+	unsigned long long cap_ref;	/* capacity before this fold, PVP_ONE = a CPU */
+	unsigned long long hot_cap;	/* 1 + capacity of a contended last period, or 0 */
 	struct pvp_cpu cpu[PVP_MAX_CPUS];
-	/* scratch, per group id: steal sum, online CPUs, first CPU, tried */
-	unsigned int g_sum[PVP_MAX_CPUS], g_n[PVP_MAX_CPUS];
-	unsigned int g_first[PVP_MAX_CPUS];
-	unsigned char g_tried[PVP_MAX_CPUS];
+	/* scratch, per group id: steal and wanted time, CPUs, first CPU */
+	unsigned long long g_steal[PVP_MAX_CPUS], g_want[PVP_MAX_CPUS];
+	unsigned int g_n[PVP_MAX_CPUS], g_first[PVP_MAX_CPUS];
+	/* scratch: groups in decision order, and the bucket lists behind it */
+	unsigned int order[PVP_MAX_CPUS], next[PVP_MAX_CPUS], head[101];
 };
 
 static inline int pvp_test(const struct pvp_mask *m, unsigned int cpu)
@@ -84,9 +95,15 @@ void pvp_reset(struct pvp_state *s);
 int pvp_knobs_valid(const struct pvp_knobs *k, unsigned int ncpus);
 /*
  * One period: @online says which CPUs exist now, @smp[cpu] what they did.
- * Updates s->mask; returns 1 if it changed, 0 if not.
+ * Updates s->mask and s->probe; returns 1 if the mask changed, else 0.
  */
 int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 	     const struct pvp_mask *online, const struct pvp_sample *smp);
+/*
+ * How long the probe spins on each CPU of s->probe, in microseconds, for a
+ * period of @period_ms: 20 ms, or less so that all of them together cost
+ * at most 0.5% of the guest's capacity (ncpus * period / 200).
+ */
+unsigned int pvp_probe_us(const struct pvp_state *s, unsigned int period_ms);
 
 #endif /* PVSTEAL_POLICY_H */

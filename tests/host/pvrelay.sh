@@ -29,6 +29,9 @@ mean=$(awk -F, 'NR > 3 && NF == 3 { s += $2 + $3; k += 2 } END { if (k) printf "
 [ $rc = 0 ] && [ "$mean" -ge 35 ] && [ "$mean" -le 75 ]
 ok $? "two vCPU threads sharing one CPU: mean steal $mean% (35-75 expected; 50 on an idle host)"
 sleep 0.2
-lines=$(grep -cE '^[01] [0-9]+$' "$tmp/lines")
-[ "$lines" -ge 20 ] && ! grep -vqE '^[01] [0-9]+$' "$tmp/lines"
-ok $? "writes a \"CPU PCT\" line per vCPU and period to its output ($lines lines)"
+lines=$(grep -cE '^[01] \+[0-9]+$' "$tmp/lines")
+# 2 threads sharing a CPU for 200 ms periods: about 100000 us each.
+mean_us=$(awk '{ s += substr($2, 2); k++ } END { if (k) printf "%d", s / k; else print -1 }' "$tmp/lines")
+[ "$lines" -ge 20 ] && ! grep -vqE '^[01] \+[0-9]+$' "$tmp/lines" &&
+	[ "$mean_us" -ge 50000 ] && [ "$mean_us" -le 160000 ]
+ok $? "writes a \"CPU +USEC\" line per vCPU and period ($lines lines, mean $mean_us us of 200000)"
