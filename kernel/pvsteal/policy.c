@@ -13,8 +13,13 @@
 
 /* A fold keeps this much less than a whole CPU of measured capacity. */
 #define PVP_FOLD_SLACK		(PVP_ONE / 6)
-/* Active CPUs that want less than this in all say nothing about the host. */
-#define PVP_MIN_WANT		(PVP_ONE / 10)
+/*
+ * A guest whose active CPUs want less than half a CPU in all has nothing
+ * to gain from folding; a group that wants less than a tenth of a period
+ * says nothing about its host.
+ */
+#define PVP_MIN_WANT		(PVP_ONE / 2)
+#define PVP_MIN_GROUP_WANT	(PVP_ONE / 10)
 /* A marked CPU that ran at least this long was probed. */
 #define PVP_PROBE_MIN		(PVP_ONE / 1000)
 /* The longest probe, in microseconds. */
@@ -228,6 +233,7 @@ static void step_ours(struct pvp_state *s, const struct pvp_knobs *k,
 		unsigned int g = s->cpu[i].group, n = group_cpus(s, s->g_first[g]);
 
 		if (!pvp_test(online, i) || pvp_test(&s->mask, i) ||
+		    s->g_want[g] < PVP_MIN_GROUP_WANT ||
 		    pct(s->g_steal[g], s->g_want[g]) <= k->high_pct)
 			continue;
 		hot_cpus++;

@@ -4,8 +4,11 @@
  * file, the manual override, the knobs, hotplug and module reloads, in a
  * guest with at least 4 CPUs.
  *
- * Each test loads pvsteal afresh with a 100 ms period, so that "within 3
- * periods" is a fraction of a second.
+ * inject models a contended host: a listed CPU loses its percentage of the
+ * time it wants to run, so an idle CPU reports no steal. Each test
+ * therefore runs twice as many busy tasks as CPUs, and loads pvsteal
+ * afresh with a 100 ms period, so that "within 3 periods" is a fraction
+ * of a second.
  */
 #include "pv_util.h"	/* tools/include */
 #include "kselftest_harness.h"
@@ -14,8 +17,11 @@
 /* Waits are in periods; timer slack and emulation get two more. */
 #define WAIT_US(periods)	(((periods) + 2) * PERIOD_MS * 1000ULL)
 
+#define MAX_BUSY	16
+
 FIXTURE(gov) {
-	int ncpus;
+	int ncpus, nbusy;
+	pid_t busy[MAX_BUSY];
 };
 
 static int reload(const char *params)
@@ -38,10 +44,15 @@ FIXTURE_SETUP(gov)
 	snprintf(params, sizeof(params), "period_ms=%d", PERIOD_MS);
 	ret = reload(params);
 	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal ($PVSTEAL_KO): %s", strerror(-ret));
+	self->nbusy = 2 * self->ncpus < MAX_BUSY ? 2 * self->ncpus : MAX_BUSY;
+	for (int i = 0; i < self->nbusy; i++)
+		self->busy[i] = pv_spawn_busy("pvt-busy", -1);
 }
 
 FIXTURE_TEARDOWN(gov)
 {
+	if (self->nbusy)
+		pv_kill_all(self->busy, self->nbusy);
 	/* Leave the module unloaded with its defaults, as the other tests expect. */
 	if (pv_module_loaded()) {
 		pv_write(PV_DEBUGFS "/inject", "clear");
@@ -139,24 +150,138 @@ TEST_F(gov, steal_everywhere_folds_to_min_active_and_no_further)
 	}
 }
 
-TEST_F(gov, unfolds_within_3_periods_when_steal_stops)
+/* Wait until the mask is not empty; returns periods waited, or -1. */
+static int wait_folded(int periods)
+{
+	uint64_t t0 = pv_now_us();
+	char buf[256];
+
+	for (;;) {
+		if (!pv_read(PV_SYSFS, buf, sizeof(buf)) && buf[0])
+			return (pv_now_us() - t0) / (PERIOD_MS * 1000);
+		if (pv_now_us() - t0 > WAIT_US(periods))
+			return -1;
+		pv_sleep_us(2000);
+	}
+}
+
+TEST_F(gov, contention_ending_right_after_a_fold_unfolds_within_3_periods)
+{
+	char all[32], buf[64];
+	int periods;
+
+	for (int round = 0; round < 3; round++) {
+		snprintf(all, sizeof(all), "0-%d 60", self->ncpus - 1);
+		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", all));
+		ASSERT_GE(wait_folded(3), 0) TH_LOG("round %d: no fold", round);
+		/* The host frees up at once: nothing marked may stay marked. */
+		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", "clear"));
+		periods = wait_mask("", 3);
+		ASSERT_EQ(0, pv_read(PV_SYSFS, buf, sizeof(buf)));
+		EXPECT_GE(periods, 0) TH_LOG("round %d: still '%s' 5 periods after the steal stopped",
+					     round, buf);
+		TH_LOG("round %d: unfolded %d periods after the steal stopped", round, periods);
+		EXPECT_TRUE(mask_holds("", 5));
+	}
+}
+
+TEST_F_TIMEOUT(gov, square_wave_folds_and_unfolds_within_3_periods_each_time, 60)
 {
 	char list[32], buf[64];
 	uint64_t mask;
-	int periods;
+	int changes = stat_value("changes");
 
 	pv_upper_half(self->ncpus, list, sizeof(list), &mask);
 	snprintf(buf, sizeof(buf), "%s 60", list);
-	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", buf));
-	ASSERT_GE(wait_mask(list, 3), 0);
-	ASSERT_TRUE(mask_holds(list, 5));
-	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", "clear"));
-	periods = wait_mask("", 3);
-	EXPECT_GE(periods, 0) TH_LOG("still folded 5 periods after the steal stopped");
-	TH_LOG("unfolded %d periods after the steal stopped", periods);
-	EXPECT_TRUE(mask_holds("", 10));
-	/* Fold and unfold once each: the mask changed twice, no more. */
-	EXPECT_EQ(2, stat_value("changes"));
+	for (int round = 0; round < 3; round++) {
+		uint64_t t0 = pv_now_us();
+		int fold, unfold;
+
+		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", buf));
+		fold = wait_mask(list, 3);
+		EXPECT_GE(fold, 0) TH_LOG("round %d: mask never became %s", round, list);
+		/* On for 10 periods, then off for 5. */
+		pv_sleep_us(t0 + 10 * PERIOD_MS * 1000ULL > pv_now_us() ?
+			    t0 + 10 * PERIOD_MS * 1000ULL - pv_now_us() : 0);
+		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", "clear"));
+		t0 = pv_now_us();
+		unfold = wait_mask("", 3);
+		EXPECT_GE(unfold, 0) TH_LOG("round %d: did not unfold", round);
+		TH_LOG("round %d: folded after %d periods, unfolded after %d", round, fold, unfold);
+		pv_sleep_us(t0 + 5 * PERIOD_MS * 1000ULL > pv_now_us() ?
+			    t0 + 5 * PERIOD_MS * 1000ULL - pv_now_us() : 0);
+	}
+	EXPECT_EQ(changes + 6, stat_value("changes")) TH_LOG("one fold and one unfold per wave");
+}
+
+TEST_F_TIMEOUT(gov, constant_contention_changes_the_mask_at_most_twice_in_50_periods, 60)
+{
+	char all[32];
+	int before;
+
+	snprintf(all, sizeof(all), "0-%d 50", self->ncpus - 1);
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", all));
+	ASSERT_GE(wait_folded(3), 0);
+	pv_sleep_us(5 * PERIOD_MS * 1000);	/* settle */
+	before = stat_value("changes");
+	pv_sleep_us(50 * PERIOD_MS * 1000);
+	EXPECT_LE(stat_value("changes") - before, 2)
+		TH_LOG("%d changes in 50 periods", stat_value("changes") - before);
+}
+
+/*
+ * The relayed amounts of one period add up: 5 x 100 ms in a 1 s period on
+ * a CPU that is busy all along lose it half of its time, not a tenth.
+ */
+TEST_F_TIMEOUT(gov, relayed_steal_is_summed_over_the_period, 60)
+{
+	char line[64], buf[4096], *p;
+	int cpu = self->ncpus - 1, steal = -1;
+	pid_t pid;
+
+	pv_kill_all(self->busy, self->nbusy);
+	self->nbusy = 0;
+	ASSERT_EQ(0, reload("period_ms=1000 min_active=4")) TH_LOG("keep every CPU active");
+	pid = pv_spawn_busy("pvt-busy", cpu);
+	pv_sleep_us(1100 * 1000);
+	for (int tries = 0; tries < 5 && steal < 0; tries++) {
+		int period = stat_value("periods");
+
+		for (int i = 0; i < 5; i++) {
+			snprintf(line, sizeof(line), "%d +100000", cpu);
+			ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", line));
+		}
+		if (stat_value("periods") != period)
+			continue;	/* a sample fell between the writes */
+		while (stat_value("periods") == period)
+			pv_sleep_us(2000);
+		ASSERT_EQ(0, pv_read(PV_DEBUGFS "/stats", buf, sizeof(buf)));
+		snprintf(line, sizeof(line), "cpu %d steal ", cpu);
+		p = strstr(buf, line);
+		ASSERT_NE(NULL, p);
+		steal = atoi(p + strlen(line));
+	}
+	pv_kill_all(&pid, 1);
+	EXPECT_GE(steal, 35);
+	EXPECT_LE(steal, 65);
+	TH_LOG("CPU %d lost %d%% of the time it wanted", cpu, steal);
+}
+
+TEST_F(gov, idle_cpus_lose_only_what_they_wanted)
+{
+	char list[32], buf[4096], want[32], *p;
+
+	/* No busy tasks: the listed CPUs want next to nothing, so lose next to nothing. */
+	pv_kill_all(self->busy, self->nbusy);
+	self->nbusy = 0;
+	snprintf(list, sizeof(list), "0-%d 90", self->ncpus - 1);
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", list));
+	EXPECT_TRUE(mask_holds("", 10)) TH_LOG("an idle guest was folded");
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/stats", buf, sizeof(buf)));
+	snprintf(want, sizeof(want), "changes 0\n");
+	EXPECT_NE(NULL, strstr(buf, want));
+	p = strstr(buf, "cpu ");
+	TH_LOG("%s", p ? p : buf);
 }
 
 TEST_F(gov, manual_override_beats_auto_and_auto_hands_back)
@@ -193,11 +318,13 @@ TEST_F(gov, every_writable_file_rejects_bad_values)
 		const char *file, *bad[8];
 	} cases[] = {
 		{ "period_ms", { "0", "9", "60001", "abc", "-1", "10x", "", NULL } },
-		{ "high_pct", { "0", "101", "5", "3", "x", "", NULL } },	/* low_pct is 5 */
+		{ "high_pct", { "0", "101", "10", "3", "x", "", NULL } },	/* low_pct is 10 */
 		{ "low_pct", { "20", "21", "100", "x", "-5", "", NULL } },	/* high_pct is 20 */
+		{ "law", { "", "our", "upstream2", "ours upstream", "0", NULL } },
 		{ "min_active", { "0", "99999", "x", "", NULL } },
 		{ "mode", { "automatic", "on", "", "auto manual", NULL } },
 		{ "inject", { "2-3", "2-3 101", "x 5", "2-3 5 6", "99999 5", "2-3 -1", "", NULL } },
+		{ "inject", { "2-3 +", "2-3 +x", "2-3 ++5", "2-3 +60000001", "2-3 + 5", "+5", NULL } },
 		{ "override", { "abc", "1-", "3-1", "1,,2", "auto1", NULL } },
 	};
 	char before[256], after[256], path[128], sysfs[256], sysfs_after[256];
@@ -222,6 +349,10 @@ TEST_F(gov, every_writable_file_rejects_bad_values)
 	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/high_pct", "30"));
 	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/high_pct", after, sizeof(after)));
 	EXPECT_STREQ("30", after);
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", "1 +5000"));
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/law", "upstream"));
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/law", after, sizeof(after)));
+	EXPECT_STREQ("upstream", after);
 }
 
 TEST_F_TIMEOUT(gov, hotplug_in_auto_mode, 60)
