@@ -3,7 +3,7 @@
 #
 #   make demo     boot the patched guest and show tasks leaving marked vCPUs
 #   make check    build everything, run host tests and kselftests in a guest
-#   make bench    the overcommit benchmark (BENCHFLAGS='-r 5 -n', see tools/bench)
+#   make bench    the overcommit benchmark (BENCHFLAGS='-r 5 -n -s', see tools/bench)
 
 SHELL   := /bin/bash
 BUILD   ?= $(CURDIR)/build
@@ -97,6 +97,7 @@ demo: deps kernel module tools
 # The overcommit benchmark: plain kernel, real steal, table and plot.
 bench: deps
 	@$(MAKE) -s KFLAVOR=plain module
+	@tools/kernel-build --base plain
 	@$(MAKE) -s tools
 	@tools/bench $(BENCHFLAGS)
 

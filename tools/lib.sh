@@ -20,3 +20,23 @@ kbuild_env() {
 	export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-2024-01-01}"
 	export KBUILD_BUILD_USER=pvcpu KBUILD_BUILD_HOST=pvcpu
 }
+
+# Build the base tree (Debian's source without the series, a worktree of
+# build/linux at "base" in build/base-src) with the configuration of the
+# FLAVOR kernel, into build/obj-base-FLAVOR. TARGET: vmlinux, bzImage...
+build_base_kernel() { # build_base_kernel FLAVOR TARGET
+	local flavor=$1 target=$2 tree=$BUILD/linux wt=$BUILD/base-src obj=$BUILD/obj-base-$1
+	[ -f "$BUILD/obj-$flavor/.config" ] || die "no $flavor kernel: run 'make kernel KFLAVOR=$flavor' first"
+	git -C "$tree" worktree prune
+	[ -d "$wt" ] || git -C "$tree" worktree add -q --detach "$wt" base
+	mkdir -p "$obj"
+	# The same configuration; olddefconfig drops PARAVIRT_CPUS, unknown to base.
+	cmp -s "$BUILD/obj-$flavor/.config" "$obj/.config.series" ||
+		cp "$BUILD/obj-$flavor/.config" "$obj/.config"
+	cp "$BUILD/obj-$flavor/.config" "$obj/.config.series"
+	kbuild_env
+	make -s -C "$wt" O="$obj" CC="$KCC" olddefconfig >/dev/null
+	log "building the base kernel (no series) with the $flavor configuration in $obj"
+	make -s -C "$wt" O="$obj" CC="$KCC" -j"$(nproc)" "$target"
+	log "base kernel built"
+}

@@ -13,7 +13,7 @@
  *   pvbench evac REPS TASKS     TASKS busy tasks; REPS times the time from
  *                               marking the upper half of the CPUs until none
  *                               of them runs there, and the time to offline
- *                               the same CPUs: "evac_us MED MAX offline_us MED MAX"
+ *                               the same CPUs: "evac_us MIN MED MAX offline_us MIN MED MAX"
  *
  * The agent reads the phase name from /run/pvbench.phase on each period.
  * Both CSVs are stamped with CLOCK_MONOTONIC milliseconds.
@@ -311,8 +311,10 @@ static int evac(int reps, int ntasks)
 	pv_kill_all(pids, ntasks);
 	median_max(ev, reps, &em, &ex);
 	median_max(off, reps, &om, &ox);
-	printf("evac_us %llu %llu offline_us %llu %llu\n", (unsigned long long)em,
-	       (unsigned long long)ex, (unsigned long long)om, (unsigned long long)ox);
+	/* median_max() sorted them: the minimum is first. */
+	printf("evac_us %llu %llu %llu offline_us %llu %llu %llu\n",
+	       (unsigned long long)ev[0], (unsigned long long)em, (unsigned long long)ex,
+	       (unsigned long long)off[0], (unsigned long long)om, (unsigned long long)ox);
 	return 0;
 fail:
 	fprintf(stderr, "pvbench evac: marking or hotplug failed: %s\n", strerror(errno));

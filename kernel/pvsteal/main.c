@@ -109,6 +109,7 @@ static struct {
 	u64 last_sample_ns;
 	u64 last_change_ns;
 	unsigned long changes, errors;
+	u64 cost_ns;			/* time spent sampling and deciding */
 	struct delayed_work work;
 	enum cpuhp_state hp_state;
 	struct dentry *dir;
@@ -272,7 +273,10 @@ static void pvsteal_work(struct work_struct *work)
 {
 	mutex_lock(&pv.lock);
 	if (!pv.manual) {
+		u64 t0 = ktime_get_ns();
+
 		pvsteal_sample();
+		pv.cost_ns += ktime_get_ns() - t0;
 		schedule_delayed_work(&pv.work, msecs_to_jiffies(period_ms));
 	}
 	mutex_unlock(&pv.lock);
@@ -286,6 +290,7 @@ static int pvsteal_start_auto(void)
 	if (ret)
 		return ret;
 	pvp_reset(pv.policy);
+	pv.cost_ns = 0;
 	/* Counters start afresh: nothing from before auto mode counts. */
 	for_each_possible_cpu(cpu)
 		WRITE_ONCE(per_cpu_ptr(&pv_cpu, cpu)->valid, false);
@@ -512,6 +517,7 @@ DEFINE_SHOW_STORE_ATTRIBUTE(inject);
  *	errors N
  *	law ours|upstream
  *	probe CPULIST US	(CPUs probed this period, and for how long)
+ *	cost_ns N		(mean time per period spent sampling and deciding)
  *	cpu N steal PCT smooth PCT.HH marked 0|1	(one line per online CPU)
  *
  * A CPU's steal is the percentage of the time it wanted to run that it lost.
@@ -534,6 +540,8 @@ static int stats_show(struct seq_file *m, void *v)
 		if (!pv.manual && pvp_test(&pv.policy->probe, cpu))
 			seq_printf(m, "%s%d", sep, cpu), sep = ",";
 	seq_printf(m, " %llu\n", div_u64(pv.probe_ns, NSEC_PER_USEC));
+	seq_printf(m, "cost_ns %llu\n", pv.policy->period ?
+		   div_u64(pv.cost_ns, pv.policy->period) : 0);
 	for_each_online_cpu(cpu) {
 		const struct pvp_cpu *c;
 
