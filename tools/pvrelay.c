@@ -7,7 +7,11 @@
  * the microseconds it waited during the period, to OUT (a FIFO into the
  * guest): the syntax of pvsteal's inject file, which sums them per period.
  *
- *   pvrelay -p QEMU_PID [-i PERIOD_MS] [-o OUT] [-l CSV]
+ *   pvrelay -p QEMU_PID [-n VCPUS] [-i PERIOD_MS] [-o OUT] [-l CSV]
+ *
+ * It starts once all VCPUS vCPU threads have named themselves (default:
+ * the count of QEMU's -smp option; without one, once the count has held
+ * for half a second), and fails if they do not within 10 s.
  *
  * The CSV gets "time_ms,steal_cpu0,steal_cpu1,..." per period, in percent
  * of the period. Exits when
@@ -87,6 +91,41 @@ static int find_vcpus(int pid, int *tid)
 	return n;
 }
 
+/* The vCPU count of QEMU's "-smp N" or "-smp cpus=N,...", or 0. */
+static int smp_of(int pid)
+{
+	char path[64], buf[4096], *p, *v;
+	size_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	for (p = buf; p < buf + len; p += strlen(p) + 1) {
+		if (strcmp(p, "-smp") || p + strlen(p) + 1 >= buf + len)
+			continue;
+		v = p + strlen(p) + 1;
+		if (!strncmp(v, "cpus=", 5))
+			v += 5;
+		return atoi(v) > 0 && atoi(v) <= MAX_VCPUS ? atoi(v) : 0;
+	}
+	return 0;
+}
+
+/* How many of the first @n vCPUs have a thread. */
+static int found(const int *tid, int n)
+{
+	int k = 0;
+
+	for (int c = 0; c < n; c++)
+		k += tid[c] >= 0;
+	return k;
+}
+
 /* Run delay of a thread in ns; false when it is gone. */
 static bool run_delay(int pid, int tid, uint64_t *ns)
 {
@@ -107,18 +146,23 @@ static bool run_delay(int pid, int tid, uint64_t *ns)
 
 int main(int argc, char **argv)
 {
-	int pid = 0, period_ms = 200, out = -1, tid[MAX_VCPUS], n = 0, opt;
+	int pid = 0, period_ms = 200, out = -1, tid[MAX_VCPUS], n = 0, want = 0, stable = 0, opt;
 	uint64_t last[MAX_VCPUS], t_last, t0;
 	const char *outpath = NULL;
 	FILE *csv = NULL;
 	char *end;
 
-	while ((opt = getopt(argc, argv, "p:i:o:l:")) != -1) {
+	while ((opt = getopt(argc, argv, "p:n:i:o:l:")) != -1) {
 		switch (opt) {
 		case 'p':
 			pid = strtol(optarg, &end, 10);
 			if (*end || pid <= 0)
 				die("-p wants a process id, got '%s'", optarg);
+			break;
+		case 'n':
+			want = strtol(optarg, &end, 10);
+			if (*end || want < 1 || want > MAX_VCPUS)
+				die("-n wants 1-64 vCPUs, got '%s'", optarg);
 			break;
 		case 'i':
 			period_ms = strtol(optarg, &end, 10);
@@ -134,28 +178,44 @@ int main(int argc, char **argv)
 				die("cannot write %s", optarg);
 			break;
 		default:
-			fprintf(stderr, "usage: pvrelay -p QEMU_PID [-i PERIOD_MS] [-o OUT] [-l CSV]\n");
+			fprintf(stderr, "usage: pvrelay -p QEMU_PID [-n VCPUS] [-i PERIOD_MS] [-o OUT] [-l CSV]\n");
 			return 2;
 		}
 	}
 	if (!pid) {
-		fprintf(stderr, "usage: pvrelay -p QEMU_PID [-i PERIOD_MS] [-o OUT] [-l CSV]\n");
+		fprintf(stderr, "usage: pvrelay -p QEMU_PID [-n VCPUS] [-i PERIOD_MS] [-o OUT] [-l CSV]\n");
 		return 2;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
 
-	/* QEMU names its vCPU threads once they start: wait up to 10 s. */
-	for (int i = 0; i < 100 && n <= 0 && !stop; i++) {
+	/*
+	 * QEMU names its vCPU threads as they start, one by one: wait up to
+	 * 10 s for all of them, or the relay would leave the late ones out.
+	 */
+	if (!want)
+		want = smp_of(pid);
+	for (int i = 0; i < 100 && !stop; i++) {
+		int prev = n;
+
 		n = find_vcpus(pid, tid);
 		if (n == -ENOENT)
 			die("no process %s", argv[optind - 1]);
-		if (n <= 0)
-			usleep(100000);
+		if (want ? n >= want && found(tid, want) == want : n > 0 && n == prev && ++stable >= 5)
+			break;
+		if (!want && n != prev)
+			stable = 0;
+		usleep(100000);
 	}
 	if (n <= 0)
 		die("no 'CPU n/...' threads in process %s", "given by -p");
+	if (want && (n < want || found(tid, want) < want)) {
+		fprintf(stderr, "pvrelay: %d of %d vCPU threads after 10 s\n", found(tid, want), want);
+		return 1;
+	}
+	if (want)
+		n = want;
 	for (int c = 0; c < n; c++)
 		if (tid[c] < 0 || !run_delay(pid, tid[c], &last[c]))
 			die("vCPU threads of %s are incomplete", "the process");
@@ -183,39 +243,33 @@ int main(int argc, char **argv)
 
 	t0 = t_last = now_ns();
 	while (!stop) {
-		char line[64 * MAX_VCPUS];
-		uint64_t t, ns, elapsed;
-		int len = 0;
+		char line[64 * MAX_VCPUS], row[16 * MAX_VCPUS];
+		uint64_t t, ns[MAX_VCPUS], elapsed;
+		int len = 0, rlen;
 
 		usleep(period_ms * 1000);
+		/* A vCPU thread gone means QEMU is exiting: no partial period. */
+		for (int c = 0; c < n && !stop; c++)
+			if (!run_delay(pid, tid[c], &ns[c]))
+				stop = 1;
+		if (stop)
+			break;
 		t = now_ns();
 		elapsed = t - t_last;
 		t_last = t;
-		if (csv)
-			fprintf(csv, "%llu", (unsigned long long)((t - t0) / 1000000));
+		rlen = snprintf(row, sizeof(row), "%llu", (unsigned long long)((t - t0) / 1000000));
 		for (int c = 0; c < n; c++) {
-			unsigned long long us;
-			unsigned int pct;
+			unsigned long long us = ns[c] > last[c] ? (ns[c] - last[c]) / 1000 : 0;
+			unsigned int pct = us * 100000 / elapsed;
 
-			if (!run_delay(pid, tid[c], &ns)) {
-				stop = 1;
-				break;
-			}
-			us = ns > last[c] ? (ns - last[c]) / 1000 : 0;
-			pct = us * 100000 / elapsed;
-			if (pct > 100)
-				pct = 100;
-			last[c] = ns;
+			last[c] = ns[c];
 			len += snprintf(line + len, sizeof(line) - len, "%d +%llu\n", c, us);
-			if (csv)
-				fprintf(csv, ",%u", pct);
+			rlen += snprintf(row + rlen, sizeof(row) - rlen, ",%u", pct > 100 ? 100 : pct);
 		}
 		if (csv) {
-			fputc('\n', csv);
+			fprintf(csv, "%s\n", row);
 			fflush(csv);
 		}
-		if (stop)
-			break;
 		if (out >= 0 && write(out, line, len) < 0 && errno != EAGAIN)
 			break;
 	}

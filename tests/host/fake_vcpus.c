@@ -2,9 +2,10 @@
 /*
  * A stand-in for QEMU in the pvrelay test: N threads named "CPU n/TCG"
  * that spin for SECONDS, so that their host run delay is predictable when
- * the process is confined to one CPU.
+ * the process is confined to one CPU. Like QEMU, it starts them one by one:
+ * thread n takes its name n * STAGGER_MS after the first (default 0).
  *
- *   fake_vcpus N SECONDS
+ *   fake_vcpus N SECONDS [STAGGER_MS]
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -13,13 +14,17 @@
 #include <sys/prctl.h>
 #include <time.h>
 
-static int seconds;
+static int seconds, stagger_ms;
 
 static void *spin(void *arg)
 {
+	struct timespec delay = { .tv_sec = (long)arg * stagger_ms / 1000,
+				  .tv_nsec = (long)arg * stagger_ms % 1000 * 1000000L };
 	char name[16];
-	time_t end = time(NULL) + seconds;
+	time_t end;
 
+	nanosleep(&delay, NULL);
+	end = time(NULL) + seconds;
 	snprintf(name, sizeof(name), "CPU %ld/TCG", (long)arg);
 	prctl(PR_SET_NAME, name);
 	while (time(NULL) < end)
@@ -32,8 +37,9 @@ int main(int argc, char **argv)
 	pthread_t t[16];
 	long n;
 
-	if (argc != 3 || (n = atol(argv[1])) < 1 || n > 16 || (seconds = atoi(argv[2])) < 1) {
-		fprintf(stderr, "usage: fake_vcpus N SECONDS\n");
+	if (argc < 3 || argc > 4 || (n = atol(argv[1])) < 1 || n > 16 ||
+	    (seconds = atoi(argv[2])) < 1 || (argc == 4 && (stagger_ms = atoi(argv[3])) < 0)) {
+		fprintf(stderr, "usage: fake_vcpus N SECONDS [STAGGER_MS]\n");
 		return 2;
 	}
 	for (long i = 0; i < n; i++)

@@ -16,14 +16,18 @@ out=$("$relay" -p $$ -i 5 2>&1); rc=$?
 out=$(timeout 40 "$relay" -p $$ 2>&1); rc=$?
 [ $rc = 1 ] && grep -q "no 'CPU n/...' threads" <<<"$out"; ok $? "says when the process has no vCPU threads (status $rc)"
 
-taskset -c 0 "$fake" 2 4 &
+# The second thread names itself 300 ms after the first, as QEMU's do.
+taskset -c 0 "$fake" 2 4 300 &
 fake_pid=$!
 mkfifo "$tmp/out"
 cat "$tmp/out" >"$tmp/lines" &
-"$relay" -p $fake_pid -i 200 -o "$tmp/out" -l "$tmp/steal.csv" 2>/dev/null
+"$relay" -p $fake_pid -n 2 -i 200 -o "$tmp/out" -l "$tmp/steal.csv" 2>/dev/null
 rc=$?
 wait $fake_pid
 # The first and last periods may be partial: judge the middle ones.
+# Both vCPUs from the first period: 3 fields on every line but the header.
+[ "$(awk -F, 'NR > 1 && NF != 3' "$tmp/steal.csv" | wc -l)" = 0 ]
+ok $? "relays every vCPU, also one that names itself late"
 mean=$(awk -F, 'NR > 3 && NF == 3 { s += $2 + $3; k += 2 } END { if (k) printf "%d", s / k; else print -1 }' \
 	"$tmp/steal.csv")
 [ $rc = 0 ] && [ "$mean" -ge 35 ] && [ "$mean" -le 75 ]
@@ -35,3 +39,9 @@ mean_us=$(awk '{ s += substr($2, 2); k++ } END { if (k) printf "%d", s / k; else
 [ "$lines" -ge 20 ] && ! grep -vqE '^[01] \+[0-9]+$' "$tmp/lines" &&
 	[ "$mean_us" -ge 50000 ] && [ "$mean_us" -le 160000 ]
 ok $? "writes a \"CPU +USEC\" line per vCPU and period ($lines lines, mean $mean_us us of 200000)"
+
+"$fake" 2 15 &
+fp=$!
+out=$("$relay" -p $fp -n 3 -i 200 2>&1); rc=$?
+kill $fp; wait $fp 2>/dev/null
+[ $rc = 1 ] && grep -q "2 of 3 vCPU threads" <<<"$out"; ok $? "fails when -n vCPU threads do not appear (status $rc)"
