@@ -172,6 +172,45 @@ TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 180)
 	EXPECT_LE(seen[rounds - 1], SEEN_LIMIT_US);
 }
 
+/*
+ * Contract point 7: every unmark returns the CPUs to balancing. Busy tasks
+ * are pushed off the upper half and must spread back over it after each
+ * unmark, PV_UNMARK_ROUNDS times (default 2000). A CPU that misses the
+ * way back stays idle for good, so any round that runs out of
+ * RETURN_LIMIT_US is a failure, not a slow round.
+ */
+TEST_F_TIMEOUT(pv, every_unmark_returns_work, 3600)
+{
+	int rounds = pv_env_u64("PV_UNMARK_ROUNDS", 2000), failed = 0;
+	uint64_t worst = 0, total = 0;
+	int64_t us;
+
+	ASSERT_EQ(0, pv_measure_rt());
+	spawn_busy(self, 2 * self->ncpus);
+	for (int r = 0; r < rounds; r++) {
+		ASSERT_EQ(0, pv_mark(self->half));
+		us = pv_wait_off(self->pids, self->npids, self->marked, pv_now_us(), 5000000);
+		ASSERT_GE(us, 0) TH_LOG("round %d: tasks still on %s after 5 s", r, self->half);
+		ASSERT_EQ(0, pv_mark(""));
+		us = pv_wait_cpus(self->pids, self->npids, self->marked, self->marked,
+				  pv_now_us(), RETURN_LIMIT_US);
+		if (us < 0) {
+			if (!failed++)
+				TH_LOG("round %d: no work back on every CPU of %s within %d ms",
+				       r, self->half, RETURN_LIMIT_US / 1000);
+			continue;
+		}
+		total += us;
+		if ((uint64_t)us > worst)
+			worst = us;
+	}
+	TH_LOG("%d unmarks: %d without work back on %s within %d ms; the others after mean %llu us, max %llu us",
+	       rounds, failed, self->half, RETURN_LIMIT_US / 1000,
+	       (unsigned long long)(rounds > failed ? total / (rounds - failed) : 0),
+	       (unsigned long long)worst);
+	EXPECT_EQ(0, failed);
+}
+
 static const char *const placement_ev[] = {
 	"sched/sched_wakeup", "sched/sched_wakeup_new", "sched/sched_migrate_task",
 };
