@@ -36,6 +36,7 @@
 #include <linux/fs.h>
 #include <linux/kernel.h>
 #include <linux/kernel_stat.h>
+#include <linux/math64.h>
 #include <linux/ktime.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
@@ -168,7 +169,9 @@ static u64 cpu_idle_ns(int cpu, const struct kernel_cpustat *kcs)
 
 static unsigned int ppm_of(u64 delta_ns, u64 period_ns)
 {
-	return min_t(u64, div64_u64(delta_ns * PVP_ONE, period_ns), PVP_ONE);
+	if (delta_ns >= period_ns)
+		return PVP_ONE;
+	return mul_u64_u64_div_u64(delta_ns, PVP_ONE, period_ns);
 }
 
 /*
@@ -711,7 +714,9 @@ static void pvsteal_init_groups(void)
 	for_each_possible_cpu(cpu) {
 		if (cpu >= PVP_MAX_CPUS)
 			break;
-		pv.policy->cpu[cpu].group = cpumask_first(topology_sibling_cpumask(cpu));
+		/* Offline CPUs have an empty sibling mask: their own group. */
+		pv.policy->cpu[cpu].group =
+			min(cpumask_first(topology_sibling_cpumask(cpu)), (unsigned int)cpu);
 	}
 }
 

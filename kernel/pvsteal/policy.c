@@ -129,10 +129,14 @@ static unsigned int order_groups(struct pvp_state *s, const struct pvp_mask *onl
 	return count;
 }
 
-/* Mark or unmark every online CPU of the groups flagged in g_n's high bit. */
+/*
+ * Flip the groups flagged in g_n's high bit: every online CPU of the group
+ * takes the opposite of the state its first CPU had before this period.
+ */
 #define PVP_FLIP	0x80000000U
 
-static void apply_flips(struct pvp_state *s, const struct pvp_mask *online)
+static void apply_flips(struct pvp_state *s, const struct pvp_mask *online,
+			const struct pvp_mask *old)
 {
 	unsigned int i;
 
@@ -141,7 +145,7 @@ static void apply_flips(struct pvp_state *s, const struct pvp_mask *online)
 
 		if (!pvp_test(online, i) || !(s->g_n[g] & PVP_FLIP))
 			continue;
-		if (pvp_test(&s->mask, i))
+		if (pvp_test(old, s->g_first[g]))
 			pvp_clear(&s->mask, i);
 		else
 			pvp_set(&s->mask, i);
@@ -241,6 +245,7 @@ static void step_ours(struct pvp_state *s, const struct pvp_knobs *k,
 		hot_want += s->g_want[g] / n;
 	}
 	local = hot_cpus && hot_cpus < t->active && t->a_want > hot_want &&
+		t->a_steal >= hot_steal &&
 		pct(t->a_steal - hot_steal, t->a_want - hot_want) * 2 <= k->high_pct;
 	global = t->a_want >= PVP_MIN_WANT &&
 		 t->a_steal * 100 > (unsigned long long)k->high_pct * t->a_want;
@@ -338,7 +343,7 @@ static void choose_probes(struct pvp_state *s, const struct pvp_mask *online)
 
 	for (j = 0; j < n; j++)
 		active += pvp_test(online, j) && !pvp_test(&s->mask, j);
-	want = (active + 3) / 4;
+	want = active ? (active + 3) / 4 : 1;
 
 	for (j = 0; j < PVP_WORDS; j++)
 		s->probe.w[j] = 0;
@@ -372,15 +377,28 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 		s->g_first[g] = n;
 	}
 	for (i = 0; i < n; i++) {
-		struct pvp_cpu *c = &s->cpu[i];
-		unsigned int g = c->group, steal, busy;
+		unsigned int g = s->cpu[i].group;
 
 		if (!pvp_test(online, i)) {
 			/* Offline CPUs are not marked and keep no history. */
 			pvp_clear(&s->mask, i);
-			c->steal = 0;
-			continue;
+			s->cpu[i].steal = 0;
+		} else if (s->g_first[g] == n) {
+			s->g_first[g] = i;
+		} else if (pvp_test(&s->mask, i) != pvp_test(&s->mask, s->g_first[g])) {
+			/* A sibling back from hotplug: it joins its group's state. */
+			if (pvp_test(&s->mask, i))
+				pvp_clear(&s->mask, i);
+			else
+				pvp_set(&s->mask, i);
 		}
+	}
+	for (i = 0; i < n; i++) {
+		struct pvp_cpu *c = &s->cpu[i];
+		unsigned int g = c->group, steal, busy;
+
+		if (!pvp_test(online, i))
+			continue;
 		steal = umin(smp[i].steal, PVP_ONE);
 		busy = umin(smp[i].busy, PVP_ONE - steal);
 		c->steal = pct(steal, (unsigned long long)steal + busy);
@@ -388,8 +406,6 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 		s->g_steal[g] += steal;
 		s->g_want[g] += steal + busy;
 		s->g_n[g]++;
-		if (s->g_first[g] == n)
-			s->g_first[g] = i;
 		if (!pvp_test(&s->mask, i)) {
 			t.active++;
 			t.a_steal += steal;
@@ -405,11 +421,17 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 		}
 	}
 
-	if (k->law == PVP_LAW_UPSTREAM)
+	/*
+	 * Hotplug can take the active CPUs below min_active (the last one
+	 * went offline): unfold before anything else.
+	 */
+	if (t.active < umin(k->min_active, t.active + t.marked))
+		unfold(s, online, t.active, umin(k->min_active, t.active + t.marked));
+	else if (k->law == PVP_LAW_UPSTREAM)
 		step_upstream(s, k, online, &t);
 	else
 		step_ours(s, k, online, &t);
-	apply_flips(s, online);
+	apply_flips(s, online, &old);
 
 	for (i = 0; i < PVP_WORDS; i++)
 		if (old.w[i] != s->mask.w[i])

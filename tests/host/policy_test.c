@@ -353,6 +353,39 @@ static void offline_cpus_are_never_marked(void)
 	EXPECT(nactive() == 1, "after both came back: %u active", nactive());
 }
 
+static void a_group_split_by_hotplug_is_whole_again(void)
+{
+	/* 4 busy vCPUs in SMT pairs {0,1} and {2,3}, steal on 2-3. */
+	setup(4, 4, 8);
+	vm->st->cpu[1].group = 0;
+	vm->st->cpu[3].group = 2;
+	inject(2, 3, 60);
+	run(5);
+	EXPECT(vm->st->mask.w[0] == 0xc, "mask %#llx, want 2-3", vm->st->mask.w[0]);
+	/* CPU 3 goes offline and comes back unmarked. */
+	pvp_clear(&vm->online, 3);
+	step();
+	pvp_set(&vm->online, 3);
+	run(5);
+	EXPECT(vm->st->mask.w[0] == 0xc, "after CPU 3 came back: mask %#llx, want 2-3",
+	       vm->st->mask.w[0]);
+	inject(2, 3, 0);
+	run(10);
+	EXPECT(vm->st->mask.w[0] == 0, "the steal stopped: mask %#llx", vm->st->mask.w[0]);
+}
+
+static void the_last_active_cpu_going_offline_unfolds_to_min_active(void)
+{
+	setup(4, 4, 8);
+	inject(0, 3, 90);
+	run(10);
+	EXPECT(nactive() == 1 && !pvp_test(&vm->st->mask, 0), "folded to CPU 0: mask %#llx",
+	       vm->st->mask.w[0]);
+	pvp_clear(&vm->online, 0);
+	run(2);
+	EXPECT(nactive() == 1, "CPU 0 offline: %u active, mask %#llx", nactive(), vm->st->mask.w[0]);
+}
+
 static void probe_costs_at_most_half_a_percent(void)
 {
 	static const unsigned int periods[] = { 10, 100, 500, 1000, 60000 };
@@ -453,6 +486,8 @@ int main(void)
 	TAP_RUN(folds_most_steal_first_and_keeps_smt_siblings_together);
 	TAP_RUN(never_marks_below_min_active);
 	TAP_RUN(offline_cpus_are_never_marked);
+	TAP_RUN(a_group_split_by_hotplug_is_whole_again);
+	TAP_RUN(the_last_active_cpu_going_offline_unfolds_to_min_active);
 	TAP_RUN(probe_costs_at_most_half_a_percent);
 	TAP_RUN(cost_per_period_is_linear_in_cpus);
 	TAP_RUN(upstream_law_is_the_7_4_rule);
