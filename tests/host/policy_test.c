@@ -42,8 +42,11 @@ static void neighbour(unsigned int q)
 	nvm = 2;
 }
 
+/* Seed 0: an exact source; any other: lagging a period, noisy, from @seed. */
 static void lag_and_noise(unsigned long long seed)
 {
+	if (!seed)
+		return;
 	host.lag = 1;
 	host.noise = NOISE;
 	host.rng = seed;
@@ -114,15 +117,13 @@ static void folds_within_3_periods_of_contention_starting(void)
 
 		/* 4 busy vCPUs on 2 host CPUs: 50% steal from the first period. */
 		setup(4, 4, 2);
-		if (seed)
-			lag_and_noise(seed);
+		lag_and_noise(seed);
 		p = periods_until(is_folded, 10);
 		EXPECT(p <= 3, "seed %d: 4 vCPUs on 2 CPUs folded after %d periods", seed, p);
 
 		/* Injected steal on 2-3 of a busy guest on a free host. */
 		setup(4, 4, 8);
-		if (seed)
-			lag_and_noise(seed);
+		lag_and_noise(seed);
 		run(5);
 		inject(2, 3, 60);
 		p = periods_until(is_folded, 10);
@@ -139,8 +140,7 @@ static void unfolds_within_3_periods_when_contention_ends_right_after_a_fold(voi
 
 		/* Injected steal everywhere, cleared in the period that folded. */
 		setup(4, 4, 8);
-		if (seed)
-			lag_and_noise(seed);
+		lag_and_noise(seed);
 		inject(0, 3, 60);
 		p = periods_until(is_folded, 10);
 		EXPECT(p <= 3, "seed %d: folded after %d periods", seed, p);
@@ -151,8 +151,7 @@ static void unfolds_within_3_periods_when_contention_ends_right_after_a_fold(voi
 
 		/* The same for the local case. */
 		setup(4, 4, 8);
-		if (seed)
-			lag_and_noise(seed);
+		lag_and_noise(seed);
 		inject(2, 3, 60);
 		periods_until(is_folded, 10);
 		inject(2, 3, 0);
@@ -161,8 +160,7 @@ static void unfolds_within_3_periods_when_contention_ends_right_after_a_fold(voi
 
 		/* A neighbour leaves as soon as the guest folded. */
 		setup(4, 4, 4);
-		if (seed)
-			lag_and_noise(seed);
+		lag_and_noise(seed);
 		neighbour(4);
 		periods_until(is_folded, 10);
 		nvm = 1;
@@ -177,8 +175,7 @@ static void unfolds_within_3_periods_when_the_host_grows(void)
 		int p;
 
 		setup(4, 4, 2);
-		if (seed)
-			lag_and_noise(seed);
+		lag_and_noise(seed);
 		run(20);
 		EXPECT(nactive() == 2, "seed %d: %u active on 2 host CPUs", seed, nactive());
 		host.cpus = 4;
@@ -222,8 +219,7 @@ static void at_most_two_changes_in_50_periods(void)
 			int changes;
 
 			setup_case(&cases[i]);
-			if (seed)
-				lag_and_noise(seed);
+			lag_and_noise(seed);
 			changes = run(50);
 			EXPECT(changes <= 2, "%s, seed %d: %d changes, %u active at the end",
 			       cases[i].name, seed, changes, nactive());
@@ -243,8 +239,7 @@ static void never_folds_below_what_the_host_gives(void)
 	for (int seed = 0; seed <= NSEEDS; seed++) {
 		/* This machine: 4 vCPUs on 2 cores settle at 2, not 3 and not 1. */
 		setup(4, 4, 2);
-		if (seed)
-			lag_and_noise(seed);
+		lag_and_noise(seed);
 		run(50);
 		EXPECT(nactive() == 2, "seed %d: 4 vCPUs on 2 CPUs: %u active", seed, nactive());
 
@@ -252,8 +247,7 @@ static void never_folds_below_what_the_host_gives(void)
 		setup(4, 4, 4);
 		host.per_vm = 1;
 		neighbour(4);
-		if (seed)
-			lag_and_noise(seed);
+		lag_and_noise(seed);
 		run(50);
 		EXPECT(nactive() == 2, "seed %d: per-VM neighbour: %u active, want 2", seed, nactive());
 		EXPECT(vm->busy > 1.8, "seed %d: per-VM neighbour: the guest got %.2f CPUs, its share is 2",
@@ -265,8 +259,7 @@ static void never_folds_below_what_the_host_gives(void)
 		 */
 		setup(4, 4, 2);
 		neighbour(2);
-		if (seed)
-			lag_and_noise(seed);
+		lag_and_noise(seed);
 		run(100);
 		EXPECT(nactive() >= 2, "seed %d: per-thread neighbour: %u active, below the 1.33 CPUs the guest had",
 		       seed, nactive());
@@ -277,8 +270,7 @@ static void square_wave_folds_and_unfolds_within_3_periods_each_time(void)
 {
 	for (int seed = 0; seed <= NSEEDS; seed++) {
 		setup(4, 4, 8);
-		if (seed)
-			lag_and_noise(seed);
+		lag_and_noise(seed);
 		for (int round = 0; round < 3; round++) {
 			int p, on;
 
