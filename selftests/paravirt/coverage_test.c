@@ -211,35 +211,82 @@ TEST_F_TIMEOUT(cov, marked_cpu_goes_offline_and_comes_back, 60)
 			       pv_now_us(), 2000000), 0) TH_LOG("CPU %d got no work back", cpu);
 }
 
-TEST_F_TIMEOUT(cov, last_unmarked_cpu_offline_leaves_tasks_running, 60)
+/*
+ * With every active CPU marked there is no CPU to prefer, and the scheduler
+ * must work as if none were marked: tasks spread over the CPUs that are
+ * left instead of staying where hotplug put them.
+ */
+TEST_F_TIMEOUT(cov, last_unmarked_cpu_offline_is_as_if_none_were_marked, 60)
 {
 	int last = self->ncpus - 1;
-	uint64_t c0[PV_MAX_CHILDREN], wall;
+	uint64_t c0[PV_MAX_CHILDREN], wall, rest = (1ULL << last) - 1;
 	char others[32];
+	int64_t us;
 
 	/* Mark every CPU but the last, then take the last one away. */
 	snprintf(others, sizeof(others), "0-%d", last - 1);
-	for (int i = 0; i < 4; i++)
+	for (int i = 0; i < self->ncpus; i++)
 		add(self, pv_spawn_busy("pvt-busy", -1));
 	ASSERT_EQ(0, pv_mark(others));
+	ASSERT_GE(pv_wait_cpus(self->pids, self->npids, ~0ULL, 1ULL << last, pv_now_us(), 5000000), 0);
 	ASSERT_EQ(0, pv_set_online(last, 0)) TH_LOG("offlining the last unmarked CPU was refused");
-	/* No CPU is left to prefer: everyone runs on the marked ones. */
+	us = pv_wait_cpus(self->pids, self->npids, rest, rest, pv_now_us(), 2000000);
+	EXPECT_GE(us, 0) TH_LOG("%d tasks still on CPUs %#llx of %#llx after 2 s", self->npids,
+				(unsigned long long)pv_cpus_of(self->pids, self->npids),
+				(unsigned long long)rest);
 	for (int i = 0; i < self->npids; i++)
 		c0[i] = pv_task_cputime_us(self->pids[i]);
 	wall = pv_now_us();
 	pv_sleep_us(1000000);
 	wall = pv_now_us() - wall;
+	/* n tasks on n - 1 CPUs: half a CPU each at least, when spread. */
 	for (int i = 0; i < self->npids; i++) {
-		EXPECT_GE(pv_task_cputime_us(self->pids[i]) - c0[i], wall / 10)
-			TH_LOG("task %d starved with every online CPU marked", i);
+		EXPECT_GE(pv_task_cputime_us(self->pids[i]) - c0[i], wall * 4 / 10)
+			TH_LOG("task %d got %llu us of %llu with every online CPU marked", i,
+			       (unsigned long long)(pv_task_cputime_us(self->pids[i]) - c0[i]),
+			       (unsigned long long)wall);
 	}
+	TH_LOG("with every online CPU marked, %d tasks spread over %#llx after %lld us",
+	       self->npids, (unsigned long long)rest, (long long)us);
 	/* And a mask covering every active CPU is still refused. */
 	snprintf(others, sizeof(others), "0-%d", last);
 	EXPECT_EQ(-EINVAL, pv_mark(others));
 	ASSERT_EQ(0, pv_set_online(last, 1));
 	/* The CPU is back: tasks leave the marked ones. */
-	EXPECT_GE(pv_wait_off(self->pids, self->npids, (1ULL << last) - 1, pv_now_us(), 2000000), 0)
+	EXPECT_GE(pv_wait_off(self->pids, self->npids, rest, pv_now_us(), 2000000), 0)
 		TH_LOG("tasks did not move to CPU %d when it came back", last);
+}
+
+/*
+ * Tasks on a CPU going offline fall back to a CPU that is not marked: the
+ * hotplug fallback must not place them on a marked CPU only for the push to
+ * move them again.
+ */
+TEST_F_TIMEOUT(cov, offline_cpu_tasks_fall_back_to_unmarked_cpus, 60)
+{
+	int last = self->ncpus - 1;
+	uint64_t lower = ~self->marked & ((1ULL << self->ncpus) - 1);
+	char list[32];
+	struct pv_onto on;
+
+	/* Mark the lower half: the fallback's first choice on one node. */
+	for (int i = 0; i < 2 * self->ncpus; i++)
+		add(self, pv_spawn_busy("pvt-busy", -1));
+	snprintf(list, sizeof(list), "0-%d", __builtin_popcountll(lower) - 1);
+	ASSERT_EQ(0, pv_mark(list));
+	ASSERT_GE(pv_wait_off(self->pids, self->npids, lower, pv_now_us(), 5000000), 0);
+	ASSERT_NE(0, pv_cpus_of(self->pids, self->npids) & (1ULL << last));
+
+	ASSERT_EQ(0, pv_trace_start());
+	ASSERT_EQ(0, pv_set_online(last, 0));
+	pv_sleep_us(100000);
+	pv_trace_stop();
+	ASSERT_EQ(0, pv_set_online(last, 1));
+	pv_trace_onto(self->pids, self->npids, lower, &on);
+	TH_LOG("CPU %d offline with %s marked: %d placements of its tasks, %d onto %s",
+	       last, list, on.seen, on.bad, list);
+	EXPECT_GT(on.seen, 0);
+	EXPECT_EQ(0, on.bad) TH_LOG("first: %s", on.first_bad);
 }
 
 /* A counter from /proc/@pid/sched, such as "se.nr_migrations"; -1 if absent. */

@@ -94,4 +94,46 @@ TEST_F_TIMEOUT(nohz, marked_cpu_keeps_its_tick_until_its_task_leaves, 60)
 	EXPECT_GT(t1 - t0, WINDOW_US / 4);
 }
 
+/*
+ * Marking and unmarking change whether the tick can stop, so the tick
+ * dependency must be looked at again then, not only when the number of
+ * tasks changes. A lone task on an unmarked nohz_full CPU runs tickless,
+ * even if another task came and went while the CPU was marked.
+ */
+TEST_F_TIMEOUT(nohz, unmarked_cpu_stops_the_tick_again, 60)
+{
+	long before, marked, after;
+	char list[8];
+	pid_t visitor;
+
+	self->task = pv_spawn_busy("pvt-nohz", self->cpu);
+	ASSERT_GT(self->task, 0);
+	ASSERT_EQ(0, pv_wait_cpus(&self->task, 1, 1ULL << self->cpu, 1ULL << self->cpu,
+				  pv_now_us(), 2000000) < 0);
+	pv_sleep_us(500000);
+	before = ticks_in_window(self->cpu);
+
+	snprintf(list, sizeof(list), "%d", self->cpu);
+	ASSERT_EQ(0, pv_mark(list));
+	/* A second task on the CPU while it is marked, then gone again. */
+	visitor = pv_fork_child("pvt-visitor", self->cpu);
+	if (visitor == 0) {
+		pv_spin_us(20000);
+		_exit(0);
+	}
+	ASSERT_GT(visitor, 0);
+	ASSERT_EQ(visitor, waitpid(visitor, NULL, 0));
+	marked = ticks_in_window(self->cpu);
+
+	ASSERT_EQ(0, pv_mark(""));
+	pv_sleep_us(500000);
+	after = ticks_in_window(self->cpu);
+
+	TH_LOG("CPU %d local timer interrupts per 2 s with one task: %ld unmarked, %ld marked, %ld unmarked again",
+	       self->cpu, before, marked, after);
+	EXPECT_LT(before, 50);
+	EXPECT_GT(marked, 100);
+	EXPECT_LT(after, 50) TH_LOG("the tick kept running after the unmark");
+}
+
 TEST_HARNESS_MAIN

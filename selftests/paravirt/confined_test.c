@@ -1,0 +1,181 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Tasks with nowhere else to go: a task whose affinity allows only marked
+ * CPUs is scheduled among those CPUs as if nothing were marked. It is not
+ * pushed (affinity is not overridden), and it must not starve or pile up on
+ * one CPU while another CPU it may use sits idle. Needs at least 4 CPUs;
+ * marks the upper half.
+ */
+#include "pv_util.h"	/* tools/include */
+#include "kselftest_harness.h"
+
+#define WINDOW_US	1000000
+
+FIXTURE(confined) {
+	int ncpus, first, second;
+	char half[32];
+	uint64_t marked;
+	pid_t pids[PV_MAX_CHILDREN];
+	int npids;
+};
+
+FIXTURE_SETUP(confined)
+{
+	int ret;
+
+	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	self->npids = 0;
+	if (self->ncpus < 4)
+		SKIP(return, "needs at least 4 online CPUs, have %d", self->ncpus);
+	if (access(PV_SYSFS, F_OK))
+		SKIP(return, "kernel without CONFIG_PARAVIRT_CPUS");
+	ret = pv_module_load("");
+	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal: %s", strerror(-ret));
+	ASSERT_EQ(0, pv_mark(""));
+	pv_upper_half(self->ncpus, self->half, sizeof(self->half), &self->marked);
+	self->first = __builtin_ctzll(self->marked);
+	self->second = __builtin_ctzll(self->marked & ~(1ULL << self->first));
+	ASSERT_EQ(0, pv_measure_rt());
+}
+
+FIXTURE_TEARDOWN(confined)
+{
+	pv_kill_all(self->pids, self->npids);
+	if (pv_module_loaded())
+		pv_mark("");
+}
+
+static pid_t add(FIXTURE_DATA(confined) *self, pid_t pid)
+{
+	if (pid > 0 && self->npids < PV_MAX_CHILDREN)
+		self->pids[self->npids++] = pid;
+	return pid;
+}
+
+/* A SCHED_FIFO child at @prio on @cpu, busy 3 ms of every 4. */
+static pid_t spawn_rt(int prio, int cpu)
+{
+	pid_t pid = pv_fork_child("pvt-rt", cpu);
+
+	if (pid == 0) {
+		struct sched_param sp = { .sched_priority = prio };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp))
+			_exit(1);
+		for (;;) {
+			pv_spin_us(3000);
+			pv_sleep_us(1000);
+		}
+	}
+	return pid;
+}
+
+/* CPU time each of @pids gets in one window, in parts per hundred of it. */
+static void shares(const pid_t *pids, int n, int *pct)
+{
+	uint64_t c0[PV_MAX_CHILDREN], wall = pv_now_us();
+
+	for (int i = 0; i < n; i++)
+		c0[i] = pv_task_cputime_us(pids[i]);
+	pv_sleep_us(WINDOW_US);
+	wall = pv_now_us() - wall;
+	for (int i = 0; i < n; i++)
+		pct[i] = (pv_task_cputime_us(pids[i]) - c0[i]) * 100 / wall;
+}
+
+/*
+ * Two FIFO tasks allowed only on the marked CPUs, both started on the same
+ * one. Each time the higher one wakes, it preempts the lower one, which must
+ * then move to the other marked CPU (push, or pull by that CPU) rather than
+ * wait: without the mark it would.
+ */
+TEST_F_TIMEOUT(confined, rt_tasks_use_every_cpu_they_may, 60)
+{
+	pid_t rt[2];
+	int pct[2];
+
+	ASSERT_EQ(0, pv_mark(self->half));
+	rt[0] = add(self, spawn_rt(20, self->first));
+	rt[1] = add(self, spawn_rt(10, self->first));
+	ASSERT_GT(rt[0], 0);
+	ASSERT_GT(rt[1], 0);
+	pv_sleep_us(100000);
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, pv_pin(rt[i], self->marked));
+	pv_sleep_us(200000);
+	shares(rt, 2, pct);
+	TH_LOG("FIFO tasks allowed on marked %s only: the higher got %d%%, the lower %d%% of a CPU (75%% each if they spread)",
+	       self->half, pct[0], pct[1]);
+	/* Sharing one CPU the lower one gets what the higher leaves: 25%. */
+	EXPECT_GE(pct[1], 55);
+	EXPECT_GE(pct[0], 55);
+}
+
+/*
+ * Two fair tasks allowed only on the marked CPUs, both started on the same
+ * one, spread over both while free tasks stay off them: a marked CPU pulls
+ * the tasks that have no other CPU, and only those.
+ */
+TEST_F_TIMEOUT(confined, fair_tasks_use_every_cpu_they_may, 60)
+{
+	pid_t conf[2];
+	int64_t us;
+	int pct[2];
+
+	for (int i = 0; i < 2 * self->ncpus; i++)
+		add(self, pv_spawn_busy("pvt-busy", -1));
+	ASSERT_EQ(0, pv_mark(self->half));
+	ASSERT_GE(pv_wait_off(self->pids, self->npids, self->marked, pv_now_us(), 5000000), 0);
+	for (int i = 0; i < 2; i++) {
+		conf[i] = add(self, pv_spawn_busy("pvt-conf", self->first));
+		ASSERT_GT(conf[i], 0);
+	}
+	pv_sleep_us(100000);
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, pv_pin(conf[i], self->marked));
+
+	us = pv_wait_cpus(conf, 2, self->marked, (1ULL << self->first) | (1ULL << self->second),
+			  pv_now_us(), 2000000);
+	EXPECT_GE(us, 0) TH_LOG("two tasks allowed on %s only still share CPU %d after 2 s",
+				self->half, self->first);
+	shares(conf, 2, pct);
+	TH_LOG("fair tasks allowed on marked %s only: spread after %lld us, then %d%% and %d%% of a CPU",
+	       self->half, (long long)us, pct[0], pct[1]);
+	EXPECT_GE(pct[0], 70);
+	EXPECT_GE(pct[1], 70);
+	/* The free tasks were never pulled back. */
+	EXPECT_EQ(0, pv_cpus_of(self->pids, self->npids - 2) & self->marked);
+}
+
+/*
+ * The same with wakeups: tasks allowed only on the marked CPUs that sleep
+ * and wake go to an idle one of those, not behind each other.
+ */
+TEST_F_TIMEOUT(confined, waking_tasks_use_every_cpu_they_may, 60)
+{
+	pid_t conf[2];
+	int pct[2];
+
+	ASSERT_EQ(0, pv_mark(self->half));
+	for (int i = 0; i < 2; i++) {
+		conf[i] = add(self, pv_fork_child("pvt-wake", self->first));
+		ASSERT_GE(conf[i], 0);
+		if (conf[i] == 0) {
+			for (;;) {
+				pv_spin_us(3000);
+				pv_sleep_us(1000);
+			}
+		}
+	}
+	pv_sleep_us(100000);
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, pv_pin(conf[i], self->marked));
+	pv_sleep_us(200000);
+	shares(conf, 2, pct);
+	TH_LOG("tasks busy 3 ms of 4 allowed on marked %s only: %d%% and %d%% of a CPU (75%% if they spread)",
+	       self->half, pct[0], pct[1]);
+	EXPECT_GE(pct[0], 55);
+	EXPECT_GE(pct[1], 55);
+}
+
+TEST_HARNESS_MAIN
