@@ -211,6 +211,61 @@ TEST_F_TIMEOUT(pv, every_unmark_returns_work, 3600)
 	EXPECT_EQ(0, failed);
 }
 
+/* How many of @pids run on each CPU of @cpus: the largest count minus the smallest. */
+static int spread(const pid_t *pids, int n, uint64_t cpus)
+{
+	int count[64] = { 0 }, lo = INT32_MAX, hi = 0;
+
+	for (int i = 0; i < n; i++) {
+		int cpu = pv_task_cpu(pids[i]);
+
+		if (cpu >= 0 && cpu < 64)
+			count[cpu]++;
+	}
+	for (int cpu = 0; cpu < 64; cpu++) {
+		if (!(cpus & (1ULL << cpu)))
+			continue;
+		lo = count[cpu] < lo ? count[cpu] : lo;
+		hi = count[cpu] > hi ? count[cpu] : hi;
+	}
+	return hi - lo;
+}
+
+/*
+ * Evacuated tasks end up evenly spread over the unmarked CPUs within one
+ * balance interval of a busy CPU (busy_factor 16 times the 4 ms minimum
+ * interval of a 4-CPU domain: 64 ms; 100 ms allowed): pushes from several
+ * marked CPUs at once must not pile onto one target. The push weighs a
+ * CPU's load, RT included, so the test does not poll /proc (at RT
+ * priority) around the mark: it lets its own load decay first and looks
+ * once, 100 ms after.
+ */
+TEST_F_TIMEOUT(pv, evacuated_tasks_spread_evenly, 120)
+{
+	uint64_t unmarked = ((1ULL << self->ncpus) - 1) & ~self->marked;
+	int rounds = 20, uneven = 0, worst = 0, d;
+
+	ASSERT_EQ(0, pv_measure_rt());
+	spawn_busy(self, 2 * self->ncpus);
+	for (int r = 0; r < rounds; r++) {
+		ASSERT_GE(pv_wait_cpus(self->pids, self->npids, self->marked, self->marked,
+				       pv_now_us(), RETURN_LIMIT_US), 0);
+		pv_sleep_us(300000);
+		ASSERT_EQ(0, pv_mark(self->half));
+		pv_sleep_us(100000);
+		ASSERT_EQ(0, pv_cpus_of(self->pids, self->npids) & self->marked)
+			TH_LOG("round %d: tasks still on %s after 100 ms", r, self->half);
+		d = spread(self->pids, self->npids, unmarked);
+		worst = d > worst ? d : worst;
+		if (d > 1 && !uneven++)
+			TH_LOG("round %d: task counts on the unmarked CPUs differ by %d after 100 ms", r, d);
+		ASSERT_EQ(0, pv_mark(""));
+	}
+	TH_LOG("%d evacuations of %d tasks: counts on the unmarked CPUs differ by more than 1 after 100 ms in %d (worst by %d)",
+	       rounds, self->npids, uneven, worst);
+	EXPECT_EQ(0, uneven);
+}
+
 static const char *const placement_ev[] = {
 	"sched/sched_wakeup", "sched/sched_wakeup_new", "sched/sched_migrate_task",
 };
@@ -281,6 +336,26 @@ TEST_F_TIMEOUT(pv, new_work_avoids_marked_cpus, 120)
 		getcpu_bad += WEXITSTATUS(status);
 	}
 
+	/*
+	 * affinity: tasks on CPU 0 allowed everywhere else, one after the
+	 * other, as a cpuset change does; the kernel spreads them round-robin
+	 */
+	{
+		uint64_t others = ((1ULL << self->ncpus) - 1) & ~1ULL;
+		pid_t aff[12];
+
+		for (int i = 0; i < 12; i++) {
+			aff[i] = pv_spawn_busy("pvt-aff", 0);
+			ASSERT_GT(aff[i], 0);
+			kids[nkids++] = aff[i];
+		}
+		ASSERT_GE(pv_wait_cpus(aff, 12, ~0ULL, 1, pv_now_us(), 2000000), 0);
+		for (int i = 0; i < 12; i++)
+			ASSERT_EQ(0, pv_pin(aff[i], others));
+		EXPECT_GE(pv_wait_cpus(aff, 12, 1, 0, pv_now_us(), 2000000), 0);
+		pv_kill_all(aff, 12);
+	}
+
 	pv_trace_stop();
 	for (int i = 0; i < self->npids && nkids < PV_MAX_CHILDREN; i++)
 		kids[nkids++] = self->pids[i];
@@ -288,7 +363,7 @@ TEST_F_TIMEOUT(pv, new_work_avoids_marked_cpus, 120)
 
 	TH_LOG("%d placements of test tasks traced, %d onto %s; %d sched_getcpu() on %s",
 	       pl.seen, pl.bad, self->half, getcpu_bad, self->half);
-	/* 130 forks and 1200 wakeups must have been traced, or this proves nothing. */
+	/* 130 forks, 1200 wakeups and 12 moves must have been traced, or this proves nothing. */
 	ASSERT_GE(pl.seen, 1000);
 	EXPECT_EQ(0, pl.bad) TH_LOG("first: %s", pl.first_bad);
 	EXPECT_EQ(0, getcpu_bad);

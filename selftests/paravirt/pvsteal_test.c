@@ -381,27 +381,163 @@ TEST_F_TIMEOUT(gov, hotplug_in_auto_mode, 60)
 	EXPECT_EQ(0, stat_value("errors"));
 }
 
-TEST_F_TIMEOUT(gov, load_unload_loop_under_load_leaves_no_mask, 120)
+/* A /proc/meminfo field in kB, or -1. */
+static long meminfo_kb(const char *field)
 {
-	pid_t pids[16];
-	char list[32], buf[64];
-	uint64_t mask;
+	char buf[8192], *p;
+
+	if (pv_read("/proc/meminfo", buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, field);
+	return p ? strtol(p + strlen(field) + 1, NULL, 10) : -1;
+}
+
+static long nr_dentry(void)
+{
+	char buf[256];
+
+	return pv_read("/proc/sys/fs/dentry-state", buf, sizeof(buf)) ? -1 : strtol(buf, NULL, 10);
+}
+
+struct footprint {
+	long percpu, vmalloc, slab, dentries;
+};
+
+static void footprint(struct footprint *f)
+{
+	f->percpu = meminfo_kb("Percpu:");
+	f->vmalloc = meminfo_kb("VmallocUsed:");
+	f->slab = meminfo_kb("SUnreclaim:");
+	f->dentries = nr_dentry();
+}
+
+/*
+ * PV_LOAD_CYCLES (default 1000) loads and unloads under load, each unload
+ * at a different point of a fold: every one ends with the mask empty, and
+ * what a cycle allocates (its workqueues' per-CPU pools, the module's
+ * vmalloc'ed text, its timer and debugfs entries) is all given back. The
+ * footprint is taken after a warm-up, so that caches filled once do not
+ * count; a leak of one debugfs file or one per-CPU pool a cycle is over
+ * the limits below after a few hundred cycles.
+ */
+TEST_F_TIMEOUT(gov, load_unload_cycles_leave_no_mask_and_no_leak, 1800)
+{
+	int cycles = pv_env_u64("PV_LOAD_CYCLES", 1000), warm = cycles / 20;
+	struct footprint f0 = { 0 }, f1;
+	char list[32], buf[64], now[64];
+	uint64_t mask, t0 = pv_now_us();
+	int left = 0;
 
 	pv_upper_half(self->ncpus, list, sizeof(list), &mask);
-	for (int i = 0; i < 2 * self->ncpus && i < 16; i++)
-		pids[i] = pv_spawn_busy("pvt-busy", -1);
-	for (int r = 0; r < 10; r++) {
+	snprintf(buf, sizeof(buf), "%s 60", list);
+	for (int r = 0; r < cycles; r++) {
+		if (r == warm)
+			footprint(&f0);
 		ASSERT_EQ(0, reload("period_ms=10"));
-		snprintf(buf, sizeof(buf), "%s 60", list);
 		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", buf));
-		/* Unload at various points: before, during and after the fold. */
-		pv_sleep_us(r * 5000);
+		/* Unload before, during and after the fold, in turn. */
+		pv_sleep_us((r % 8) * 4000);
 		ASSERT_EQ(0, pv_module_unload());
-		ASSERT_EQ(0, pv_read(PV_SYSFS, buf, sizeof(buf)));
-		EXPECT_STREQ("", buf) TH_LOG("round %d: mask left behind", r);
+		ASSERT_EQ(0, pv_read(PV_SYSFS, now, sizeof(now)));
+		if (strcmp(now, "") && !left++)
+			TH_LOG("cycle %d: mask '%s' left behind", r, now);
 	}
-	pv_kill_all(pids, 2 * self->ncpus < 16 ? 2 * self->ncpus : 16);
+	footprint(&f1);
+	TH_LOG("%d load/unload cycles in %llu ms; after the first %d, growth: percpu %ld kB, vmalloc %ld kB, unreclaimable slab %ld kB, dentries %ld",
+	       cycles, (unsigned long long)(pv_now_us() - t0) / 1000, warm,
+	       f1.percpu - f0.percpu, f1.vmalloc - f0.vmalloc, f1.slab - f0.slab,
+	       f1.dentries - f0.dentries);
+	EXPECT_EQ(0, left);
+	EXPECT_EQ(0, access(PV_DEBUGFS, F_OK) ? 0 : 1) TH_LOG("debugfs directory left behind");
+	ASSERT_GE(f0.percpu, 0);
+	ASSERT_GE(f0.dentries, 0);
+	EXPECT_LE(f1.percpu - f0.percpu, 64);
+	EXPECT_LE(f1.vmalloc - f0.vmalloc, 512);
+	EXPECT_LE(f1.slab - f0.slab, 1024);
+	EXPECT_LE(f1.dentries - f0.dentries, cycles / 2);
 	ASSERT_EQ(0, reload("period_ms=100"));
+}
+
+/* xorshift64: reproducible from the seed the test prints. */
+static uint64_t rnd(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * PV_FUZZ_WRITES (default 10000) random writes to the writable files:
+ * random bytes of length 0 to 4096, valid values, and valid values with
+ * junk after them. Each is taken or refused with -EINVAL; a refused one
+ * leaves the file and the mask as they were. The runner fails the run on
+ * any kernel splat.
+ */
+TEST_F_TIMEOUT(gov, random_writes_are_taken_or_refused_without_a_trace, 600)
+{
+	static const char *const files[] = {
+		"override", "inject", "mode", "law", "period_ms", "high_pct", "low_pct", "min_active",
+	};
+	static const char *const valid[] = {
+		"2-3", "1", "", "auto", "2-3 40", "1 +5000", "clear", "manual", "auto", "ours",
+		"upstream", "10", "100", "20", "30", "5", "10", "1", "2", "0-1",
+	};
+	int writes = pv_env_u64("PV_FUZZ_WRITES", 10000), taken = 0, refused = 0, other = 0;
+	uint64_t seed = pv_env_u64("PV_FUZZ_SEED", pv_now_us()) | 1, s;
+	char path[128], before[4096], after[4096], mask[256], mask_after[256];
+	static char data[4097];
+
+	s = seed;
+	TH_LOG("seed %llu (PV_FUZZ_SEED to repeat)", (unsigned long long)seed);
+	for (int w = 0; w < writes; w++) {
+		const char *file = files[rnd(&s) % 8];
+		size_t len;
+		ssize_t n;
+		int fd, kind = rnd(&s) % 3;
+
+		if (kind == 0) {	/* random bytes */
+			len = rnd(&s) % 4097;
+			for (size_t i = 0; i < len; i++)
+				data[i] = rnd(&s);
+		} else {		/* a valid value, then junk or not */
+			len = snprintf(data, sizeof(data), "%s", valid[rnd(&s) % 20]);
+			if (kind == 2) {
+				size_t junk = rnd(&s) % 16 + 1;
+
+				for (size_t i = 0; i < junk && len < 4096; i++)
+					data[len++] = rnd(&s);
+			}
+		}
+		snprintf(path, sizeof(path), PV_DEBUGFS "/%s", file);
+		ASSERT_EQ(0, pv_read(path, before, sizeof(before)));
+		ASSERT_EQ(0, pv_read(PV_SYSFS, mask, sizeof(mask)));
+		fd = open(path, O_WRONLY);
+		ASSERT_GE(fd, 0);
+		n = write(fd, data, len);
+		if (n < 0 && errno == EINVAL) {
+			refused++;
+			ASSERT_EQ(0, pv_read(path, after, sizeof(after)));
+			EXPECT_STREQ(before, after) TH_LOG("write %d: refused but %s changed", w, file);
+			/* In auto mode the policy may move the mask at any time. */
+			if (!pv_read(PV_DEBUGFS "/mode", after, sizeof(after)) && !strcmp(after, "manual")) {
+				ASSERT_EQ(0, pv_read(PV_SYSFS, mask_after, sizeof(mask_after)));
+				EXPECT_STREQ(mask, mask_after) TH_LOG("write %d: refused but mask changed", w);
+			}
+		} else if (n == (ssize_t)len) {
+			taken++;
+		} else {
+			other++;
+			TH_LOG("write %d of %zu bytes to %s: returned %zd (%s)", w, len, file, n,
+			       n < 0 ? strerror(errno) : "short");
+		}
+		close(fd);
+	}
+	TH_LOG("%d random writes: %d taken, %d refused with -EINVAL, %d otherwise",
+	       writes, taken, refused, other);
+	EXPECT_EQ(0, other);
+	EXPECT_GT(taken, writes / 20);
+	EXPECT_GT(refused, writes / 2);
 }
 
 TEST_HARNESS_MAIN
