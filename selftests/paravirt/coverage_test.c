@@ -383,6 +383,72 @@ TEST_F_TIMEOUT(cov, nested_cgroups_and_a_cpuset_of_marked_cpus, 60)
 	cg_cleanup();
 }
 
+/*
+ * A group's weight is spread over the CPUs in proportion to its load on
+ * each, its blocked load included. Tasks of group A built up load on the
+ * marked CPUs, then were pushed away; that load must decay there (the
+ * idle load balancer updates the blocked averages of idle CPUs in the
+ * nohz set, marked ones included), or A keeps counting it and gets less
+ * than its equal share on the CPUs it now shares with group B: with two
+ * tasks' worth left behind, a third of the time instead of half.
+ */
+TEST_F_TIMEOUT(cov, moved_group_keeps_its_share, 60)
+{
+	const char *root = "/sys/fs/cgroup", *top = "/sys/fs/cgroup/pvw";
+	uint64_t unmarked = ((1ULL << self->ncpus) - 1) & ~self->marked;
+	uint64_t ca = 0, cb = 0, t[2][2];
+	pid_t a[2], b[2];
+	char pid[16];
+
+	if (access("/sys/fs/cgroup/cgroup.subtree_control", F_OK))
+		SKIP(return, "cgroup2 not mounted");
+	rmdir("/sys/fs/cgroup/pvw/a");
+	rmdir("/sys/fs/cgroup/pvw/b");
+	rmdir(top);
+	ASSERT_EQ(0, write_at(root, "cgroup.subtree_control", "+cpu"));
+	ASSERT_EQ(0, mkdir(top, 0755));
+	ASSERT_EQ(0, write_at(top, "cgroup.subtree_control", "+cpu"));
+	ASSERT_EQ(0, mkdir("/sys/fs/cgroup/pvw/a", 0755));
+	ASSERT_EQ(0, mkdir("/sys/fs/cgroup/pvw/b", 0755));
+
+	/* A on the upper half, B on the lower half, one task per CPU. */
+	for (int i = 0; i < 2; i++) {
+		a[i] = add(self, pv_spawn_busy("pvt-cga", -1));
+		b[i] = add(self, pv_spawn_busy("pvt-cgb", -1));
+		snprintf(pid, sizeof(pid), "%d", a[i]);
+		ASSERT_EQ(0, write_at("/sys/fs/cgroup/pvw/a", "cgroup.procs", pid));
+		snprintf(pid, sizeof(pid), "%d", b[i]);
+		ASSERT_EQ(0, write_at("/sys/fs/cgroup/pvw/b", "cgroup.procs", pid));
+		ASSERT_EQ(0, pv_pin(a[i], self->marked));
+		ASSERT_EQ(0, pv_pin(b[i], unmarked));
+	}
+	pv_sleep_us(500000);
+	/* A may go anywhere now; the mark pushes it onto B's CPUs. */
+	for (int i = 0; i < 2; i++)
+		ASSERT_EQ(0, pv_pin(a[i], ~0ULL >> (64 - self->ncpus)));
+	ASSERT_EQ(0, pv_mark(self->half));
+	ASSERT_GE(pv_wait_off(a, 2, self->marked, pv_now_us(), 2000000), 0);
+	pv_sleep_us(1000000);
+	for (int i = 0; i < 2; i++) {
+		t[0][i] = pv_task_cputime_us(a[i]);
+		t[1][i] = pv_task_cputime_us(b[i]);
+	}
+	pv_sleep_us(2000000);
+	for (int i = 0; i < 2; i++) {
+		ca += pv_task_cputime_us(a[i]) - t[0][i];
+		cb += pv_task_cputime_us(b[i]) - t[1][i];
+	}
+	TH_LOG("groups of equal weight on %#llx after A left %s: A %llu ms, B %llu ms of CPU in 2 s",
+	       (unsigned long long)unmarked, self->half, (unsigned long long)ca / 1000,
+	       (unsigned long long)cb / 1000);
+	EXPECT_GE(ca * 10, cb * 8) TH_LOG("A got less than 80%% of B's time");
+	pv_kill_all(self->pids, self->npids);
+	self->npids = 0;
+	rmdir("/sys/fs/cgroup/pvw/a");
+	rmdir("/sys/fs/cgroup/pvw/b");
+	rmdir(top);
+}
+
 struct tp_check {
 	pid_t pid;
 	int mask_events, pushes, bad_pushes;
