@@ -385,19 +385,21 @@ TEST_F_TIMEOUT(cov, nested_cgroups_and_a_cpuset_of_marked_cpus, 60)
 
 /*
  * A group's weight is spread over the CPUs in proportion to its load on
- * each, its blocked load included. Tasks of group A built up load on the
- * marked CPUs, then were pushed away; that load must decay there (the
- * idle load balancer updates the blocked averages of idle CPUs in the
- * nohz set, marked ones included), or A keeps counting it and gets less
- * than its equal share on the CPUs it now shares with group B: with two
- * tasks' worth left behind, a third of the time instead of half.
+ * each, the blocked load of its sleeping tasks included, which decays on
+ * an idle CPU only when its averages are updated (newidle, the balance
+ * softirq, or the idle load balancer for CPUs in the nohz idle set). Group
+ * A's tasks computed on the marked CPUs, one of them sleeps there for
+ * good, and the others are pushed onto the CPUs of group B, of equal
+ * weight: A must get its equal share there. Load left counting on the
+ * marked CPU would give A 40% instead of 50% (one task's worth against
+ * two).
  */
 TEST_F_TIMEOUT(cov, moved_group_keeps_its_share, 60)
 {
 	const char *root = "/sys/fs/cgroup", *top = "/sys/fs/cgroup/pvw";
 	uint64_t unmarked = ((1ULL << self->ncpus) - 1) & ~self->marked;
 	uint64_t ca = 0, cb = 0, t[2][2];
-	pid_t a[2], b[2];
+	pid_t a[2], b[2], sleeper;
 	char pid[16];
 
 	if (access("/sys/fs/cgroup/cgroup.subtree_control", F_OK))
@@ -423,6 +425,17 @@ TEST_F_TIMEOUT(cov, moved_group_keeps_its_share, 60)
 		ASSERT_EQ(0, pv_pin(b[i], unmarked));
 	}
 	pv_sleep_us(500000);
+	/* A task of A that computed on a marked CPU and sleeps there. */
+	sleeper = add(self, pv_fork_child("pvt-cgs", 63 - __builtin_clzll(self->marked)));
+	ASSERT_GE(sleeper, 0);
+	if (sleeper == 0) {
+		pv_spin_us(500000);
+		pause();
+		_exit(0);
+	}
+	snprintf(pid, sizeof(pid), "%d", sleeper);
+	ASSERT_EQ(0, write_at("/sys/fs/cgroup/pvw/a", "cgroup.procs", pid));
+	pv_sleep_us(700000);
 	/* A may go anywhere now; the mark pushes it onto B's CPUs. */
 	for (int i = 0; i < 2; i++)
 		ASSERT_EQ(0, pv_pin(a[i], ~0ULL >> (64 - self->ncpus)));
