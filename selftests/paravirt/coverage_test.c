@@ -289,22 +289,9 @@ TEST_F_TIMEOUT(cov, offline_cpu_tasks_fall_back_to_unmarked_cpus, 60)
 	EXPECT_EQ(0, on.bad) TH_LOG("first: %s", on.first_bad);
 }
 
-/* A counter from /proc/@pid/sched, such as "se.nr_migrations"; -1 if absent. */
-static long sched_field(pid_t pid, const char *name)
-{
-	char path[64], buf[8192], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/sched", pid);
-	if (pv_read(path, buf, sizeof(buf)))
-		return -1;
-	p = strstr(buf, name);
-	p = p ? strchr(p, ':') : NULL;
-	return p ? strtol(p + 1, NULL, 10) : -1;
-}
-
 static long push_count(pid_t pid)
 {
-	return sched_field(pid, "nr_paravirt_pushes");
+	return pv_sched_field(pid, "nr_paravirt_pushes");
 }
 
 static int write_at(const char *dir, const char *file, const char *val)
@@ -360,7 +347,7 @@ TEST_F_TIMEOUT(cov, nested_cgroups_and_a_cpuset_of_marked_cpus, 60)
 	ASSERT_GE(mark_and_time(self, fair, 4), 0) TH_LOG("cgroup tasks stayed on %s", self->half);
 	for (int i = 0; i < 2; i++) {
 		c0[i] = pv_task_cputime_us(pinned[i]);
-		m0[i] = sched_field(pinned[i], "se.nr_migrations");
+		m0[i] = pv_sched_field(pinned[i], "se.nr_migrations");
 	}
 	wall = pv_now_us();
 	pv_sleep_us(1000000);
@@ -373,7 +360,7 @@ TEST_F_TIMEOUT(cov, nested_cgroups_and_a_cpuset_of_marked_cpus, 60)
 		 */
 		EXPECT_NE(0, pv_cpus_of(&pinned[i], 1) & self->marked);
 		EXPECT_GE(pv_task_cputime_us(pinned[i]) - c0[i], wall / 4);
-		EXPECT_EQ(m0[i], sched_field(pinned[i], "se.nr_migrations"))
+		EXPECT_EQ(m0[i], pv_sched_field(pinned[i], "se.nr_migrations"))
 			TH_LOG("task in the cpuset of marked CPUs migrated");
 		pushes = push_count(pinned[i]);
 		EXPECT_LE(pushes, 0);

@@ -25,6 +25,9 @@ check 124 "a guest that overruns --timeout fails the run" -- -t 25 -- sleep 600
 check 2 "a bad option is refused before booting" -- --cpus zero -- true
 check 2 "a bad --port is refused before booting" -- --port nopath -- true
 check 0 "single-threaded TCG (-a tcg1) boots" -- -a tcg1 -t 120 -- true
+check 2 "--nodes that do not split the CPUs evenly are refused" -- --nodes 3 -- true
+check 0 "two NUMA nodes boot, one CPU each, with a clean kernel log" -- -n 2 -t 120 -- \
+	sh -c '[ "$(cat /sys/devices/system/node/node1/cpulist)" = 1 ]'
 # A line written into the host side of a --port arrives in the guest.
 tmp=$(mktemp -d)
 mkfifo "$tmp/p.in" "$tmp/p.out"

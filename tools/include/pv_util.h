@@ -273,6 +273,19 @@ static inline uint64_t pv_cpus_of(const pid_t *pids, int n)
 	return mask;
 }
 
+/* A counter from /proc/@pid/sched, such as "se.nr_migrations"; -1 if absent. */
+static inline long pv_sched_field(pid_t pid, const char *name)
+{
+	char path[64], buf[8192], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/sched", pid);
+	if (pv_read(path, buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, name);
+	p = p ? strchr(p, ':') : NULL;
+	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
 /* Between two looks at /proc: a poller at real-time priority must not hog a CPU. */
 #define PV_POLL_US	500
 
