@@ -52,24 +52,6 @@ static pid_t add(FIXTURE_DATA(confined) *self, pid_t pid)
 	return pid;
 }
 
-/* A SCHED_FIFO child at @prio on @cpu, busy 3 ms of every 4. */
-static pid_t spawn_rt(int prio, int cpu)
-{
-	pid_t pid = pv_fork_child("pvt-rt", cpu);
-
-	if (pid == 0) {
-		struct sched_param sp = { .sched_priority = prio };
-
-		if (sched_setscheduler(0, SCHED_FIFO, &sp))
-			_exit(1);
-		for (;;) {
-			pv_spin_us(3000);
-			pv_sleep_us(1000);
-		}
-	}
-	return pid;
-}
-
 /* CPU time each of @pids gets in one window, in parts per hundred of it. */
 static void shares(const pid_t *pids, int n, int *pct)
 {
@@ -95,8 +77,8 @@ TEST_F_TIMEOUT(confined, rt_tasks_use_every_cpu_they_may, 60)
 	int pct[2];
 
 	ASSERT_EQ(0, pv_mark(self->half));
-	rt[0] = add(self, spawn_rt(20, self->first));
-	rt[1] = add(self, spawn_rt(10, self->first));
+	rt[0] = add(self, pv_spawn_rt(20, self->first));
+	rt[1] = add(self, pv_spawn_rt(10, self->first));
 	ASSERT_GT(rt[0], 0);
 	ASSERT_GT(rt[1], 0);
 	pv_sleep_us(100000);
@@ -160,12 +142,8 @@ TEST_F_TIMEOUT(confined, waking_tasks_use_every_cpu_they_may, 60)
 	for (int i = 0; i < 2; i++) {
 		conf[i] = add(self, pv_fork_child("pvt-wake", self->first));
 		ASSERT_GE(conf[i], 0);
-		if (conf[i] == 0) {
-			for (;;) {
-				pv_spin_us(3000);
-				pv_sleep_us(1000);
-			}
-		}
+		if (conf[i] == 0)
+			pv_duty_cycle();
 	}
 	pv_sleep_us(100000);
 	for (int i = 0; i < 2; i++)

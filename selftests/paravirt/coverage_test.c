@@ -59,24 +59,6 @@ static pid_t add(FIXTURE_DATA(cov) *self, pid_t pid)
 	return pid;
 }
 
-/* A child at SCHED_FIFO @prio, busy 3 ms of every 4, optionally pinned. */
-static pid_t spawn_rt(int prio, int pin_cpu)
-{
-	pid_t pid = pv_fork_child("pvt-rt", pin_cpu);
-
-	if (pid == 0) {
-		struct sched_param sp = { .sched_priority = prio };
-
-		if (sched_setscheduler(0, SCHED_FIFO, &sp))
-			_exit(1);
-		for (;;) {
-			pv_spin_us(3000);
-			pv_sleep_us(1000);
-		}
-	}
-	return pid;
-}
-
 /* Evacuate @pids from the marked CPUs; the last move's time after the write. */
 static int64_t mark_and_time(FIXTURE_DATA(cov) *self, const pid_t *pids, int n)
 {
@@ -100,7 +82,7 @@ TEST_F_TIMEOUT(cov, rt_tasks_leave_and_avoid_marked_cpus, 60)
 	int64_t us;
 
 	for (int i = 0; i < 2; i++)
-		rt[i] = add(self, spawn_rt(10, -1));
+		rt[i] = add(self, pv_spawn_rt(10, -1));
 	/* Start with them on the marked CPUs: that is what is being tested. */
 	ASSERT_EQ(0, pv_mark("0-1"));
 	ASSERT_GE(pv_wait_cpus(rt, 2, 0x3, 0, pv_now_us(), 2000000), 0);
@@ -127,7 +109,7 @@ TEST_F_TIMEOUT(cov, queued_tasks_leave_from_behind_a_pinned_rt_task, 60)
 	int64_t us;
 
 	/* An RT task that may not move, with fair tasks queued behind it. */
-	add(self, spawn_rt(20, cpu));
+	add(self, pv_spawn_rt(20, cpu));
 	for (int i = 0; i < 4; i++) {
 		busy[i] = add(self, pv_spawn_busy("pvt-busy", -1));
 		ASSERT_EQ(0, pv_pin(busy[i], 1ULL << cpu));

@@ -23,6 +23,15 @@
 /* The same as /proc shows it: one sweep over all tasks costs ~5 ms in TCG. */
 #define SEEN_LIMIT_US	pv_env_u64("PV_EVAC_LIMIT_US", 40000)
 
+/*
+ * How long after a mark the evacuated tasks must be evenly spread: one
+ * balance interval of a busy CPU (busy_factor 16 times the 4 ms minimum
+ * interval of a 4-CPU domain: 64 ms), with a margin. PV_SPREAD_WAIT_US when
+ * set: with every vCPU on one host thread, each vCPU runs a quarter of the
+ * time, and so does its balancing.
+ */
+#define SPREAD_WAIT_US	pv_env_u64("PV_SPREAD_WAIT_US", 100000)
+
 /* How long unmarked CPUs may take to get work back (a few balance intervals). */
 #define RETURN_LIMIT_US	2000000
 
@@ -233,12 +242,10 @@ static int spread(const pid_t *pids, int n, uint64_t cpus)
 
 /*
  * Evacuated tasks end up evenly spread over the unmarked CPUs within one
- * balance interval of a busy CPU (busy_factor 16 times the 4 ms minimum
- * interval of a 4-CPU domain: 64 ms; 100 ms allowed): pushes from several
- * marked CPUs at once must not pile onto one target. The push weighs a
- * CPU's load, RT included, so the test does not poll /proc (at RT
- * priority) around the mark: it lets its own load decay first and looks
- * once, 100 ms after.
+ * balance interval (SPREAD_WAIT_US): pushes from several marked CPUs at
+ * once must not pile onto one target. The push weighs a CPU's load, RT
+ * included, so the test does not poll /proc (at RT priority) around the
+ * mark: it lets its own load decay first and looks once, after the wait.
  */
 TEST_F_TIMEOUT(pv, evacuated_tasks_spread_evenly, 120)
 {
@@ -252,17 +259,19 @@ TEST_F_TIMEOUT(pv, evacuated_tasks_spread_evenly, 120)
 				       pv_now_us(), RETURN_LIMIT_US), 0);
 		pv_sleep_us(300000);
 		ASSERT_EQ(0, pv_mark(self->half));
-		pv_sleep_us(100000);
+		pv_sleep_us(SPREAD_WAIT_US);
 		ASSERT_EQ(0, pv_cpus_of(self->pids, self->npids) & self->marked)
-			TH_LOG("round %d: tasks still on %s after 100 ms", r, self->half);
+			TH_LOG("round %d: tasks still on %s after %llu ms", r, self->half,
+			       (unsigned long long)SPREAD_WAIT_US / 1000);
 		d = spread(self->pids, self->npids, unmarked);
 		worst = d > worst ? d : worst;
 		if (d > 1 && !uneven++)
-			TH_LOG("round %d: task counts on the unmarked CPUs differ by %d after 100 ms", r, d);
+			TH_LOG("round %d: task counts on the unmarked CPUs differ by %d after %llu ms",
+			       r, d, (unsigned long long)SPREAD_WAIT_US / 1000);
 		ASSERT_EQ(0, pv_mark(""));
 	}
-	TH_LOG("%d evacuations of %d tasks: counts on the unmarked CPUs differ by more than 1 after 100 ms in %d (worst by %d)",
-	       rounds, self->npids, uneven, worst);
+	TH_LOG("%d evacuations of %d tasks: counts on the unmarked CPUs differ by more than 1 after %llu ms in %d (worst by %d)",
+	       rounds, self->npids, (unsigned long long)SPREAD_WAIT_US / 1000, uneven, worst);
 	EXPECT_EQ(0, uneven);
 }
 

@@ -236,6 +236,30 @@ static inline pid_t pv_spawn_busy(const char *name, int pin_cpu)
 	return pid;
 }
 
+/* Compute 3 ms of every 4, for ever: a task that keeps waking up. */
+static inline void __attribute__((noreturn)) pv_duty_cycle(void)
+{
+	for (;;) {
+		pv_spin_us(3000);
+		pv_sleep_us(1000);
+	}
+}
+
+/* A SCHED_FIFO child at @prio in pv_duty_cycle(), pinned as pv_fork_child(). */
+static inline pid_t pv_spawn_rt(int prio, int pin_cpu)
+{
+	pid_t pid = pv_fork_child("pvt-rt", pin_cpu);
+
+	if (pid == 0) {
+		struct sched_param sp = { .sched_priority = prio };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp))
+			_exit(1);
+		pv_duty_cycle();
+	}
+	return pid;
+}
+
 /* Set the affinity of @pid to the CPUs in @mask. 0, or -errno. */
 static inline int pv_pin(pid_t pid, uint64_t mask)
 {
