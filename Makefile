@@ -1,9 +1,6 @@
 # Paravirt CPUs for overcommitted guests: kernel series, pvsteal module,
-# selftests and tools. One target per user action; see README.md.
-#
-#   make demo     boot the patched guest and show tasks leaving marked vCPUs
-#   make check    build everything, run host tests and kselftests in a guest
-#   make bench    the overcommit benchmark (BENCHFLAGS='-r 5 -n -s', see tools/bench)
+# kselftests and tools. One target per user action; "make help" lists them
+# from the "## " comments below. See README.md.
 
 SHELL   := /bin/bash
 BUILD   ?= $(CURDIR)/build
@@ -19,103 +16,106 @@ export BUILD
 .NOTPARALLEL:
 .PHONY: help deps kernel module selftests tools hosttests check demo bench sim vm bisect-check size patches clean
 
-help:
-	@sed -n 's/^#   make /  make /p' Makefile
-	@echo "  make deps | kernel | module | selftests | tools | sim | vm [CMD='...'] | bisect-check | size | patches | clean"
+help: ## this list
+	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  make \1\t\2/p' Makefile | expand -t 22
 
-# Debian packages the project uses, installed when missing.
-deps:
-	@tools/deps
+deps: ## install the Debian packages the project uses (when missing)
+	@scripts/deps
 
-# build/linux from linux-source-6.12 plus patches/, then the guest kernel.
-kernel:
-	@tools/kernel-tree
-	@tools/kernel-build $(KFLAVOR)
+kernel: ## build/linux from linux-source-6.12 + patches/, and the guest kernel
+	@scripts/kernel-tree
+	@scripts/kernel-build $(KFLAVOR)
 
-module: kernel
+module: kernel ## pvsteal.ko for the $(KFLAVOR) kernel, in build/module-$(KFLAVOR)
 	@mkdir -p $(KMOD)/kernel
 	@rsync -a --delete kernel/pvsteal $(KMOD)/kernel/ && cp Kbuild $(KMOD)/
 	@echo "[$$(date +%T)] building pvsteal.ko for the $(KFLAVOR) kernel"
 	@$(MAKE) -s -C $(KSRC) O=$(KOBJ) M=$(KMOD) W=1 modules
 
 CFLAGS  ?= -O2 -g
-CFLAGS  += -Wall -Werror -Itools/include
+CFLAGS  += -Wall -Wextra -Werror -Itools/lib/pvcpu
 
-SELFTESTS := $(patsubst selftests/paravirt/%.c,$(BUILD)/selftests/%,$(wildcard selftests/paravirt/*_test.c))
-selftests: $(SELFTESTS)
-$(BUILD)/selftests/%: selftests/paravirt/%.c tools/include/*.h | $(KSRC)
-	@mkdir -p $(@D)
-	gcc $(CFLAGS) -I$(KSRC)/tools/testing/selftests -o $@ $< -lpthread
-$(KSRC):
-	@tools/kernel-tree
+# libpvcpu: what the tools and the selftests share (tools/lib/pvcpu).
+LIBPVCPU := $(BUILD)/lib/libpvcpu.a
+LIBPVCPU_SRC := $(wildcard tools/lib/pvcpu/*.c)
+$(LIBPVCPU): $(LIBPVCPU_SRC) tools/lib/pvcpu/pvcpu.h
+	@mkdir -p $(@D)/obj
+	@for f in $(LIBPVCPU_SRC); do gcc $(CFLAGS) -c -o $(@D)/obj/$$(basename $$f .c).o $$f || exit; done
+	@rm -f $@ && ar rcs $@ $(@D)/obj/*.o
+
+# The kselftests are built and installed the way a kernel CI does it, from
+# the tree that "make kernel" prepared; scripts/kernel-tree copies
+# selftests/paravirt and tools/lib/pvcpu into it. The install directory
+# also gets what the tests look for next to themselves: the debug kernel's
+# pvsteal.ko and pvctl.
+KSELFTEST := $(BUILD)/kselftest
+selftests: ## build and install the kselftests into build/kselftest
+	@scripts/kernel-tree
+	@$(MAKE) -s KFLAVOR=debug module
+	@$(MAKE) -s $(BUILD)/tools/pvctl
+	@echo "[$$(date +%T)] building the paravirt kselftests"
+	@CFLAGS=-Werror $(MAKE) -s -C $(KSRC)/tools/testing/selftests TARGETS=paravirt \
+		O=$(BUILD)/obj-kselftest KSFT_INSTALL_PATH=$(KSELFTEST) install >/dev/null
+	@cp $(BUILD)/module-debug/pvsteal.ko $(BUILD)/tools/pvctl $(KSELFTEST)/paravirt/
 
 # Host unit tests: the policy, compiled exactly as the module compiles it.
 HOSTTESTS := $(BUILD)/tests/policy_test $(BUILD)/tests/fake_vcpus
 hosttests: $(HOSTTESTS)
 $(BUILD)/tests/fake_vcpus: tests/host/fake_vcpus.c
 	@mkdir -p $(@D)
-	gcc $(CFLAGS) -Wextra -o $@ $< -lpthread
+	gcc $(CFLAGS) -o $@ $< -lpthread
 POLICY := kernel/pvsteal/policy.c kernel/pvsteal/policy.h tools/pvsim/model.c tools/pvsim/model.h
 $(BUILD)/tests/policy_test: tests/host/policy_test.c tests/host/tap.h $(POLICY)
 	@mkdir -p $(@D)
-	gcc $(CFLAGS) -Wextra -o $@ tests/host/policy_test.c kernel/pvsteal/policy.c tools/pvsim/model.c -lm
+	gcc $(CFLAGS) -o $@ tests/host/policy_test.c kernel/pvsteal/policy.c tools/pvsim/model.c -lm
 
 TOOLS := $(BUILD)/tools/pvdemo $(BUILD)/tools/pvsim $(BUILD)/tools/pvctl \
 	 $(BUILD)/tools/pvrelay $(BUILD)/tools/pvbench
-tools: $(TOOLS)
-$(BUILD)/tools/pvctl: tools/pvctl.c
+tools: $(TOOLS) ## pvctl, pvrelay, pvdemo, pvsim and pvbench, in build/tools
+# TOOL: its source, and libpvcpu when it uses it.
+$(BUILD)/tools/pvctl: tools/pvctl/pvctl.c $(LIBPVCPU)
+$(BUILD)/tools/pvrelay: tools/pvrelay/pvrelay.c
+$(BUILD)/tools/pvdemo: tools/pvdemo/pvdemo.c $(LIBPVCPU)
+$(BUILD)/tools/pvbench: tools/bench/pvbench.c $(LIBPVCPU)
+$(BUILD)/tools/pvctl $(BUILD)/tools/pvrelay $(BUILD)/tools/pvdemo $(BUILD)/tools/pvbench:
 	@mkdir -p $(@D)
-	gcc $(CFLAGS) -Wextra -o $@ $<
-$(BUILD)/tools/pvrelay: tools/pvrelay.c
-	@mkdir -p $(@D)
-	gcc $(CFLAGS) -Wextra -o $@ $<
-$(BUILD)/tools/pvbench: tools/pvbench.c tools/include/*.h
-	@mkdir -p $(@D)
-	gcc $(CFLAGS) -o $@ $< -lpthread
+	gcc $(CFLAGS) -o $@ $^ -lpthread
 $(BUILD)/tools/pvsim: tools/pvsim/pvsim.c $(POLICY)
 	@mkdir -p $(@D)
-	gcc $(CFLAGS) -Wextra -o $@ tools/pvsim/pvsim.c kernel/pvsteal/policy.c tools/pvsim/model.c -lm
+	gcc $(CFLAGS) -o $@ tools/pvsim/pvsim.c kernel/pvsteal/policy.c tools/pvsim/model.c -lm
 
-# The policy simulator: tables on stdout, per-period CSV in build/sim/.
-sim: $(BUILD)/tools/pvsim
+sim: $(BUILD)/tools/pvsim ## the policy simulator: tables, and per-period CSV in build/sim
 	@mkdir -p $(BUILD)/sim
 	@$(BUILD)/tools/pvsim -o $(BUILD)/sim
-$(BUILD)/tools/pvdemo: tools/pvdemo.c tools/include/*.h
-	@mkdir -p $(@D)
-	gcc $(CFLAGS) -o $@ $<
 
 # Both test kernels: debug under multi-threaded TCG, jl under single-threaded.
-check: deps
+check: deps ## build everything, run the host tests and the kselftests in guests
 	@$(MAKE) -s KFLAVOR=debug module
 	@$(MAKE) -s KFLAVOR=jl module
 	@$(MAKE) -s selftests tools hosttests
-	@tools/check
+	@scripts/check
 
-demo: deps kernel module tools
-	@tools/demo
+demo: deps kernel module tools ## boot the patched guest, watch tasks leave marked vCPUs
+	@scripts/demo
 
-# The overcommit benchmark: plain kernel, real steal, table and plot.
-bench: deps
+bench: deps ## the overcommit benchmark (BENCHFLAGS='-r 5 -n -s', see tools/bench/bench)
 	@$(MAKE) -s KFLAVOR=plain module
-	@tools/kernel-build --base plain
+	@scripts/kernel-build --base plain
 	@$(MAKE) -s tools
-	@tools/bench $(BENCHFLAGS)
+	@tools/bench/bench $(BENCHFLAGS)
 
-vm: kernel
-	@tools/vm -c $(CPUS) $(if $(CMD),-- bash -c '$(CMD)')
+vm: kernel ## a shell (or CMD='...') in a $(CPUS)-vCPU guest; tools/vm/vm has more
+	@tools/vm/vm -c $(CPUS) $(if $(CMD),-- bash -c '$(CMD)')
 
-# Build kernel/sched (and what else a patch touches) after each patch.
-bisect-check: kernel
-	@tools/bisect-check
+bisect-check: kernel ## build kernel/sched (and what a patch touches) after each patch
+	@scripts/bisect-check
 
-# What the series costs with no CPU marked: bloat-o-meter, jump-label sites.
-size:
+size: ## what the series costs with no CPU marked: bloat-o-meter, jump-label sites
 	@$(MAKE) -s KFLAVOR=jl kernel
-	@tools/kernel-size
+	@scripts/kernel-size
 
-# Regenerate patches/ from the commits on top of "base" in build/linux.
-patches:
-	@tools/make-patches
+patches: ## regenerate patches/ from the commits on top of "base" in build/linux
+	@scripts/make-patches
 
-clean:
+clean: ## remove build/
 	rm -rf $(BUILD)

@@ -6,8 +6,8 @@
  * one CPU while another CPU it may use sits idle. Needs at least 4 CPUs;
  * marks the upper half.
  */
-#include "pv_util.h"	/* tools/include */
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "pv_test.h"
 
 #define WINDOW_US	1000000
 
@@ -21,16 +21,10 @@ FIXTURE(confined) {
 
 FIXTURE_SETUP(confined)
 {
-	int ret;
 
 	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	self->npids = 0;
-	if (self->ncpus < 4)
-		SKIP(return, "needs at least 4 online CPUs, have %d", self->ncpus);
-	if (access(PV_SYSFS, F_OK))
-		SKIP(return, "kernel without CONFIG_PARAVIRT_CPUS");
-	ret = pv_module_load("");
-	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal: %s", strerror(-ret));
+	PV_LOAD_OR_SKIP("");
 	ASSERT_EQ(0, pv_mark(""));
 	pv_upper_half(self->ncpus, self->half, sizeof(self->half), &self->marked);
 	self->first = __builtin_ctzll(self->marked);

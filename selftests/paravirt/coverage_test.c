@@ -2,11 +2,11 @@
 /*
  * The rest of the scheduler contract: real-time tasks, tasks queued behind
  * one that may not move, nohz, hotplug, cgroups, the tracepoints and the
- * push counter. Needs at least 4 CPUs and the events of PV_TRACE_EVENTS
- * enabled at boot (tools/guest-tests does both).
+ * push counter. Needs the events of PV_TRACE_EVENTS (tools/lib/pvcpu/pvcpu.h)
+ * enabled on the kernel command line.
  */
-#include "pv_util.h"	/* tools/include */
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "pv_test.h"
 
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -30,16 +30,12 @@ FIXTURE(cov) {
 
 FIXTURE_SETUP(cov)
 {
-	int ret;
 
 	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	self->npids = 0;
-	if (self->ncpus < 4)
-		SKIP(return, "needs at least 4 online CPUs, have %d", self->ncpus);
 	if (pv_trace_enabled(all_ev, 4))
 		SKIP(return, "boot with trace_event=" PV_TRACE_EVENTS);
-	ret = pv_module_load("");
-	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal: %s", strerror(-ret));
+	PV_LOAD_OR_SKIP("");
 	ASSERT_EQ(0, pv_mark(""));
 	pv_upper_half(self->ncpus, self->half, sizeof(self->half), &self->marked);
 	ASSERT_EQ(0, pv_measure_rt());
@@ -440,7 +436,7 @@ struct tp_check {
 static int check_tp(const struct pv_event *ev, void *arg)
 {
 	struct tp_check *t = arg;
-	int src = pv_field(ev->line, "src_cpu="), dst = pv_field(ev->line, "dst_cpu=");
+	int src = pv_event_field(ev->line, "src_cpu="), dst = pv_event_field(ev->line, "dst_cpu=");
 
 	if (!strcmp(ev->name, "sched_paravirt_mask"))
 		t->mask_events++;

@@ -3,12 +3,23 @@
  * nohz_full and the paravirt mask: a marked CPU that still runs a task keeps
  * its tick (the tick is what pushes tasks off), and drops it again once the
  * CPU is idle. Needs a kernel with NO_HZ_FULL booted with nohz_full= naming
- * a CPU other than 0 (tools/check boots the "jl" kernel with nohz_full=2-3).
+ * a CPU other than 0 (scripts/check boots the "jl" kernel with nohz_full=2-3).
  */
-#include "pv_util.h"	/* tools/include */
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "pv_test.h"
 
 #define WINDOW_US	2000000
+
+/* Without nohz_full CPUs other than 0 there is nothing to test. */
+static void __attribute__((constructor)) needs_nohz_full(void)
+{
+	char buf[64];
+
+	if (pv_read("/sys/devices/system/cpu/nohz_full", buf, sizeof(buf)))
+		pv_skip_all("kernel without NO_HZ_FULL");
+	if (!(pv_parse_list(buf) & ~1ULL))
+		pv_skip_all("boot with nohz_full= naming a CPU other than 0 (have '%s')", buf);
+}
 
 FIXTURE(nohz) {
 	int cpu;
@@ -20,22 +31,17 @@ FIXTURE_SETUP(nohz)
 	char buf[64];
 	uint64_t full;
 	cpu_set_t set;
-	int ret;
 
 	self->task = 0;
 	self->cpu = -1;
-	if (pv_read("/sys/devices/system/cpu/nohz_full", buf, sizeof(buf)))
-		SKIP(return, "kernel without NO_HZ_FULL");
+	ASSERT_EQ(0, pv_read("/sys/devices/system/cpu/nohz_full", buf, sizeof(buf)));
 	full = pv_parse_list(buf) & ~1ULL;
-	if (!full)
-		SKIP(return, "boot with nohz_full= naming a CPU other than 0 (have '%s')", buf);
 	self->cpu = 63 - __builtin_clzll(full);
 	/* The test itself stays on the housekeeping CPU 0. */
 	CPU_ZERO(&set);
 	CPU_SET(0, &set);
 	ASSERT_EQ(0, sched_setaffinity(0, sizeof(set), &set));
-	ret = pv_module_load("");
-	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal: %s", strerror(-ret));
+	PV_LOAD_OR_SKIP("");
 	ASSERT_EQ(0, pv_mark(""));
 }
 

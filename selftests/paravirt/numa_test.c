@@ -4,13 +4,14 @@
  * whose CPUs are all marked is pushed to the other node, and NUMA
  * balancing must not move it back to a marked CPU, where it would only be
  * pushed off again, every scan period. Needs a kernel with NUMA_BALANCING
- * in a guest with two nodes (tools/check boots one with tools/vm --nodes 2)
- * and the events of PV_TRACE_EVENTS enabled at boot.
+ * in a guest with two nodes, and the events of PV_TRACE_EVENTS enabled at
+ * boot.
  */
-#include "pv_util.h"	/* tools/include */
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "pv_test.h"
 
 #include <sys/mman.h>
+#include <sys/syscall.h>
 
 #define MEM_MB		128
 /* From linux/mempolicy.h, which glibc does not provide. */
@@ -20,6 +21,15 @@
 
 static const char *const migrate_ev[] = { "sched/sched_migrate_task" };
 
+/* NUMA balancing needs two nodes; one guest of make check boots them. */
+static void __attribute__((constructor)) needs_two_nodes(void)
+{
+	if (access("/sys/devices/system/node/node1", F_OK))
+		pv_skip_all("needs two NUMA nodes (a guest with two sockets, each a node)");
+	if (access("/proc/sys/kernel/numa_balancing", F_OK))
+		pv_skip_all("kernel without NUMA_BALANCING");
+}
+
 FIXTURE(numa) {
 	uint64_t node1;
 	char list[64];
@@ -28,13 +38,9 @@ FIXTURE(numa) {
 
 FIXTURE_SETUP(numa)
 {
-	int ret;
-
 	self->task = 0;
-	if (pv_read("/sys/devices/system/node/node1/cpulist", self->list, sizeof(self->list)))
-		SKIP(return, "needs a guest with two NUMA nodes (tools/vm --nodes 2)");
-	if (access("/proc/sys/kernel/numa_balancing", F_OK))
-		SKIP(return, "kernel without NUMA_BALANCING");
+	ASSERT_EQ(0, pv_read("/sys/devices/system/node/node1/cpulist", self->list,
+			     sizeof(self->list)));
 	if (pv_trace_enabled(migrate_ev, 1))
 		SKIP(return, "boot with trace_event=" PV_TRACE_EVENTS);
 	self->node1 = pv_parse_list(self->list);
@@ -46,8 +52,7 @@ FIXTURE_SETUP(numa)
 	pv_write("/sys/kernel/debug/sched/numa_balancing/scan_delay_ms", "100");
 	pv_write("/sys/kernel/debug/sched/numa_balancing/scan_period_min_ms", "100");
 	pv_write("/sys/kernel/debug/sched/numa_balancing/scan_period_max_ms", "400");
-	ret = pv_module_load("");
-	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal: %s", strerror(-ret));
+	PV_LOAD_OR_SKIP("");
 	ASSERT_EQ(0, pv_mark(""));
 }
 

@@ -3,11 +3,10 @@
  * Paravirt CPUs: the mask set through pvsteal's override, placement, push,
  * unmark and module unload, in a guest with at least 4 CPUs.
  *
- * Run as root with PVSTEAL_KO pointing at pvsteal.ko (tools/guest-tests
- * does this). The tests mark the upper half of the CPUs.
+ * The tests mark the upper half of the CPUs.
  */
-#include "pv_util.h"	/* tools/include */
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "pv_test.h"
 
 /*
  * How long busy tasks may take to leave the marked CPUs, from the write to
@@ -45,16 +44,10 @@ FIXTURE(pv) {
 
 FIXTURE_SETUP(pv)
 {
-	int ret;
 
 	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	self->npids = 0;
-	if (self->ncpus < 4)
-		SKIP(return, "needs at least 4 online CPUs, have %d", self->ncpus);
-	if (access(PV_SYSFS, F_OK))
-		SKIP(return, "kernel without CONFIG_PARAVIRT_CPUS");
-	ret = pv_module_load("");
-	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal ($PVSTEAL_KO): %s", strerror(-ret));
+	PV_LOAD_OR_SKIP("");
 	ASSERT_EQ(0, pv_mark(""));
 	pv_upper_half(self->ncpus, self->half, sizeof(self->half), &self->marked);
 }

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pvctl against the real kernel files: set, status, watch (poll() on the
- * sysfs file) and prometheus. $PVCTL is the binary (tools/guest-tests).
+ * sysfs file) and prometheus. The program is found as pv_pvctl() says.
  */
-#include "pv_util.h"	/* tools/include */
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "pv_test.h"
 
 FIXTURE(ctl) {
 	char bin[512];
@@ -12,16 +12,14 @@ FIXTURE(ctl) {
 
 FIXTURE_SETUP(ctl)
 {
-	const char *bin = getenv("PVCTL");
-	int ret;
+	const char *bin = pv_pvctl();
+	char cmd[600];
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 4)
-		SKIP(return, "needs at least 4 online CPUs");
-	if (!bin || access(bin, X_OK))
-		SKIP(return, "set PVCTL to the pvctl binary");
+	snprintf(cmd, sizeof(cmd), "command -v '%s' >/dev/null", bin);
+	if (system(cmd))
+		SKIP(return, "pvctl not found ($PVCTL, pvctl next to the test, or $PATH)");
 	snprintf(self->bin, sizeof(self->bin), "%s", bin);
-	ret = pv_module_load("");
-	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal: %s", strerror(-ret));
+	PV_LOAD_OR_SKIP("");
 	ASSERT_EQ(0, pv_mark(""));
 }
 

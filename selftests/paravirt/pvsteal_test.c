@@ -10,8 +10,10 @@
  * afresh with a 100 ms period, so that "within 3 periods" is a fraction
  * of a second.
  */
-#include "pv_util.h"	/* tools/include */
-#include "kselftest_harness.h"
+#include "../kselftest_harness.h"
+#include "pv_test.h"
+
+#include <fcntl.h>
 
 #define PERIOD_MS	100
 /* Waits are in periods; timer slack and emulation get two more. */
@@ -34,16 +36,12 @@ static int reload(const char *params)
 FIXTURE_SETUP(gov)
 {
 	char params[64];
-	int ret;
 
 	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
-	if (self->ncpus < 4)
-		SKIP(return, "needs at least 4 online CPUs, have %d", self->ncpus);
-	if (access(PV_SYSFS, F_OK))
-		SKIP(return, "kernel without CONFIG_PARAVIRT_CPUS");
 	snprintf(params, sizeof(params), "period_ms=%d", PERIOD_MS);
-	ret = reload(params);
-	ASSERT_EQ(0, ret) TH_LOG("loading pvsteal ($PVSTEAL_KO): %s", strerror(-ret));
+	if (pv_module_loaded())
+		ASSERT_EQ(0, pv_module_unload());
+	PV_LOAD_OR_SKIP(params);
 	self->nbusy = 2 * self->ncpus < MAX_BUSY ? 2 * self->ncpus : MAX_BUSY;
 	for (int i = 0; i < self->nbusy; i++)
 		self->busy[i] = pv_spawn_busy("pvt-busy", -1);

@@ -1,12 +1,12 @@
 #!/bin/bash
-# tools/dmesg-check must fail a run on real kernel reports and only on those.
+# tools/vm/dmesg-check must fail a run on real kernel reports and only on those.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 n=0 bad=0
 tmp=$(mktemp); trap 'rm -f "$tmp"' EXIT
 check() { # check WANT_STATUS DESCRIPTION LINE
 	n=$((n + 1))
 	printf '%s\n' "[    1.000000] booting" "$3" "[    2.000000] done" >"$tmp"
-	"$top/tools/dmesg-check" "$tmp" >/dev/null
+	"$top/tools/vm/dmesg-check" "$tmp" >/dev/null
 	if [ $? = "$1" ]; then echo "ok $n dmesg-check: $2"; else echo "not ok $n dmesg-check: $2"; bad=1; fi
 }
 check 0 "benign lockdep banner passes" "[    0.000000] RCU lockdep checking is enabled."

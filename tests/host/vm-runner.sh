@@ -1,8 +1,8 @@
 #!/bin/bash
-# tools/vm returns the command's status, and fails a run whose guest kernel
+# tools/vm/vm returns the command's status, and fails a run whose guest kernel
 # log reports a problem, or that overruns its time limit.
 top=$(cd "$(dirname "$0")/../.." && pwd)
-vm="$top/tools/vm"
+vm="$top/tools/vm/vm"
 n=0 bad=0
 check() { # check WANT DESCRIPTION -- VM ARGS...
 	local want=$1 desc=$2 got

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pvcpu.h"
+
 #define MAX_CPUS	1024
 
 static const char *sysfs = "/sys/devices/system/cpu/paravirt";
@@ -50,22 +52,16 @@ static void usage(void)
 	exit(2);
 }
 
-/* Read a small file; NULL with errno set on failure. */
+/* Read a small file into a static buffer; NULL with errno set on failure. */
 static char *slurp(const char *path)
 {
 	static char buf[1 << 16];
-	ssize_t n;
-	int fd = open(path, O_RDONLY);
+	int ret = pv_read(path, buf, sizeof(buf));
 
-	if (fd < 0)
+	if (ret) {
+		errno = -ret;
 		return NULL;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n < 0)
-		return NULL;
-	buf[n] = '\0';
-	while (n > 0 && buf[n - 1] == '\n')
-		buf[--n] = '\0';
+	}
 	return buf;
 }
 
@@ -161,20 +157,16 @@ static int cmd_status(void)
 static int cmd_set(const char *arg)
 {
 	char path[256];
-	int fd;
+	int ret;
 
 	need_module();
 	snprintf(path, sizeof(path), "%s/override", dbg);
-	fd = open(path, O_WRONLY | O_TRUNC);
-	if (fd < 0)
-		die("opening %s: %s", path, strerror(errno));
-	if (write(fd, arg, strlen(arg)) < 0) {
-		if (errno == EINVAL)
-			die("'%s' refused: want a CPU list such as 2-3 or 1,3,5-7 of possible CPUs, "
-			    "leaving at least one active CPU unmarked, or 'auto'", arg);
-		die("writing %s: %s", path, strerror(errno));
-	}
-	close(fd);
+	ret = pv_write(path, arg);
+	if (ret == -EINVAL)
+		die("'%s' refused: want a CPU list such as 2-3 or 1,3,5-7 of possible CPUs, "
+		    "leaving at least one active CPU unmarked, or 'auto'", arg);
+	if (ret)
+		die("writing %s: %s", path, strerror(-ret));
 	printf("paravirt CPUs: %s\n", *mask_now() ? mask_now() : "(none)");
 	return 0;
 }
@@ -223,68 +215,30 @@ static int cmd_watch(long count)
 	return 0;
 }
 
-/* /proc/stat: busy and steal jiffies per CPU. */
-static int proc_stat(unsigned long long *busy, unsigned long long *steal,
-		     unsigned long long *total)
+/* /proc/stat, or die. */
+static int cpu_times(struct pv_cpu_time *t)
 {
-	char line[512];
-	FILE *f = fopen("/proc/stat", "r");
-	int n = 0;
+	int n = pv_cpu_times(t, MAX_CPUS);
 
-	if (!f)
-		die("reading /proc/stat: %s", strerror(errno));
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long v[8] = { 0 };
-		int cpu;
-
-		if (strncmp(line, "cpu", 3) || line[3] < '0' || line[3] > '9')
-			continue;
-		if (sscanf(line + 3, "%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu, &v[0],
-			   &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 9 || cpu >= MAX_CPUS)
-			continue;
-		total[cpu] = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
-		busy[cpu] = v[0] + v[1] + v[2] + v[5] + v[6];
-		steal[cpu] = v[7];
-		n = cpu + 1 > n ? cpu + 1 : n;
-	}
-	fclose(f);
+	if (n < 0)
+		die("reading /proc/stat: %s", strerror(-n));
 	return n;
-}
-
-static int in_list(const char *list, int cpu)
-{
-	const char *p = list;
-
-	while (*p) {
-		char *end;
-		long a = strtol(p, &end, 10), b = a;
-
-		if (end == p)
-			return 0;
-		if (*end == '-')
-			b = strtol(end + 1, &end, 10);
-		if (cpu >= a && cpu <= b)
-			return 1;
-		p = *end == ',' ? end + 1 : end;
-	}
-	return 0;
 }
 
 static int cmd_top(long count, double delay)
 {
-	static unsigned long long b0[MAX_CPUS], s0[MAX_CPUS], t0[MAX_CPUS];
-	static unsigned long long b1[MAX_CPUS], s1[MAX_CPUS], t1[MAX_CPUS];
+	static struct pv_cpu_time t0[MAX_CPUS], t1[MAX_CPUS];
 	struct timespec ts = { (time_t)delay, (long)((delay - (time_t)delay) * 1e9) };
 	int tty = isatty(STDOUT_FILENO), n;
 	char when[64];
 
 	need_kernel();
-	proc_stat(b0, s0, t0);
+	cpu_times(t0);
 	for (long i = 0; count < 0 || i < count; i++) {
 		char *mask;
 
 		nanosleep(&ts, NULL);
-		n = proc_stat(b1, s1, t1);
+		n = cpu_times(t1);
 		mask = mask_now();
 		stamp(when, sizeof(when));
 		if (tty)
@@ -292,16 +246,16 @@ static int cmd_top(long count, double delay)
 		printf("%s  paravirt: %s\n%5s %6s %7s %7s\n", when, *mask ? mask : "(none)",
 		       "cpu", "busy%", "steal%", "marked");
 		for (int c = 0; c < n; c++) {
-			unsigned long long dt = t1[c] - t0[c];
+			unsigned long long dt = t1[c].total - t0[c].total;
+			unsigned long long idle = t1[c].idle - t0[c].idle;
+			unsigned long long steal = t1[c].steal - t0[c].steal;
 
 			if (!dt)
 				continue;
-			printf("%5d %6.1f %7.1f %7s\n", c, 100.0 * (b1[c] - b0[c]) / dt,
-			       100.0 * (s1[c] - s0[c]) / dt, in_list(mask, c) ? "yes" : "no");
+			printf("%5d %6.1f %7.1f %7s\n", c, 100.0 * (dt - idle - steal) / dt,
+			       100.0 * steal / dt, pv_in_list(mask, c) ? "yes" : "no");
 		}
 		fflush(stdout);
-		memcpy(b0, b1, sizeof(b0));
-		memcpy(s0, s1, sizeof(s0));
 		memcpy(t0, t1, sizeof(t0));
 	}
 	return 0;
@@ -310,24 +264,25 @@ static int cmd_top(long count, double delay)
 static int cmd_prometheus(void)
 {
 	static struct cpu_stat cs[MAX_CPUS];
-	static unsigned long long b[MAX_CPUS], s[MAX_CPUS], t[MAX_CPUS];
+	static struct pv_cpu_time t[MAX_CPUS];
 	long hz = sysconf(_SC_CLK_TCK), changes = 0;
 	char mode[32] = "", *mask;
 	int n;
 
 	need_kernel();
 	mask = mask_now();
-	n = proc_stat(b, s, t);
+	n = cpu_times(t);
 	printf("# HELP pvcpu_paravirt Whether the CPU is marked paravirt (1) or not (0).\n"
 	       "# TYPE pvcpu_paravirt gauge\n");
 	for (int c = 0; c < n; c++)
-		if (t[c])
-			printf("pvcpu_paravirt{cpu=\"%d\"} %d\n", c, in_list(mask, c));
+		if (t[c].total)
+			printf("pvcpu_paravirt{cpu=\"%d\"} %d\n", c, pv_in_list(mask, c));
 	printf("# HELP pvcpu_steal_seconds_total Steal time of the CPU.\n"
 	       "# TYPE pvcpu_steal_seconds_total counter\n");
 	for (int c = 0; c < n; c++)
-		if (t[c])
-			printf("pvcpu_steal_seconds_total{cpu=\"%d\"} %.2f\n", c, (double)s[c] / hz);
+		if (t[c].total)
+			printf("pvcpu_steal_seconds_total{cpu=\"%d\"} %.2f\n", c,
+			       (double)t[c].steal / hz);
 	if (access(dbg, F_OK))
 		return 0;
 	need_module();

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * pvbench: the guest side of "make bench" (tools/bench drives it).
+ * pvbench: the guest side of "make bench" (tools/bench/bench drives it).
  *
  *   pvbench agent PORT CSV      forward "CPU +USEC" lines from PORT (the
  *                               host's pvrelay) into pvsteal's inject file;
@@ -18,7 +18,17 @@
  * The agent reads the phase name from /run/pvbench.phase on each period.
  * Both CSVs are stamped with CLOCK_MONOTONIC milliseconds.
  */
-#include "pv_util.h"	/* tools/include */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pvcpu.h"
 
 #include <pthread.h>
 

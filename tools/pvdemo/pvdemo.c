@@ -6,53 +6,31 @@
  *
  * Usage: pvdemo [-t TASKS] [-m CPULIST] [-r MARKS]
  */
-#include "pv_util.h"
-
+#define _GNU_SOURCE
+#include <errno.h>
 #include <getopt.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pvcpu.h"
 
 #define MAX_CPUS 64
 
-struct cpustat {
-	unsigned long long busy, total;
-};
-
 static int ncpus;
-
-static int read_stat(struct cpustat *st)
-{
-	char line[512];
-	FILE *f = fopen("/proc/stat", "r");
-	int n = 0;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof(line), f)) {
-		unsigned long long v[8] = { 0 };
-		int cpu;
-
-		if (strncmp(line, "cpu", 3) || line[3] < '0' || line[3] > '9')
-			continue;
-		if (sscanf(line + 3, "%d %llu %llu %llu %llu %llu %llu %llu %llu", &cpu,
-			   &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7]) < 9 ||
-		    cpu >= MAX_CPUS)
-			continue;
-		st[cpu].total = v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
-		st[cpu].busy = st[cpu].total - v[3] - v[4];
-		n++;
-	}
-	fclose(f);
-	return n;
-}
 
 /* Print utilisation per vCPU over @ms and where the tasks are. */
 static void show(const char *title, const pid_t *pids, int n, uint64_t marked, int ms)
 {
-	struct cpustat a[MAX_CPUS], b[MAX_CPUS];
+	struct pv_cpu_time a[MAX_CPUS], b[MAX_CPUS];
 	int on[MAX_CPUS] = { 0 };
 
-	read_stat(a);
+	pv_cpu_times(a, MAX_CPUS);
 	pv_sleep_us(ms * 1000ULL);
-	read_stat(b);
+	pv_cpu_times(b, MAX_CPUS);
 	for (int i = 0; i < n; i++) {
 		int cpu = pv_task_cpu(pids[i]);
 
@@ -62,7 +40,8 @@ static void show(const char *title, const pid_t *pids, int n, uint64_t marked, i
 	printf("\n%s\n", title);
 	for (int c = 0; c < ncpus; c++) {
 		unsigned long long tot = b[c].total - a[c].total;
-		int pct = tot ? (int)(100 * (b[c].busy - a[c].busy) / tot) : 0;
+		unsigned long long busy = tot - (b[c].idle - a[c].idle);
+		int pct = tot ? (int)(100 * busy / tot) : 0;
 		char bar[41];
 
 		memset(bar, '.', 40);
@@ -154,7 +133,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "pvdemo: bad CPU list '%s' for %d vCPUs\n", list, ncpus);
 		return 2;
 	}
-	/* Kernel-side times need sched_migrate_task enabled at boot (tools/demo). */
+	/* Kernel-side times need sched_migrate_task enabled at boot (scripts/demo). */
 	traced = !pv_trace_enabled(migrate_ev, 1);
 	if (access(PV_SYSFS, F_OK)) {
 		fprintf(stderr, "pvdemo: %s missing: kernel without CONFIG_PARAVIRT_CPUS\n", PV_SYSFS);
@@ -162,7 +141,7 @@ int main(int argc, char **argv)
 	}
 	ret = pv_module_load("");
 	if (ret) {
-		fprintf(stderr, "pvdemo: cannot load pvsteal ($PVSTEAL_KO): %s\n", strerror(-ret));
+		fprintf(stderr, "pvdemo: cannot load pvsteal (" PV_MODULE_HELP "): %s\n", strerror(-ret));
 		return 1;
 	}
 

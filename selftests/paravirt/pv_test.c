@@ -1,0 +1,140 @@
+// SPDX-License-Identifier: GPL-2.0
+/* Helpers of the paravirt selftests; see pv_test.h. */
+#define _GNU_SOURCE
+#include <libgen.h>
+#include <limits.h>
+#include <stdarg.h>
+
+#include "../kselftest.h"
+#include "pv_test.h"
+
+/* Skip the whole program: TAP plan "1..0 # SKIP reason", exit status 4. */
+void pv_skip_all(const char *fmt, ...)
+{
+	char why[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	ksft_print_header();
+	ksft_exit_skip("%s\n", why);
+}
+
+/*
+ * Before the harness runs any case, a program that cannot run at all in
+ * this guest skips as a whole, which kselftest runners count as a skip.
+ */
+static void __attribute__((constructor)) pv_require(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (geteuid())
+		pv_skip_all("needs root");
+	if (access(PV_SYSFS, F_OK))
+		pv_skip_all("kernel without CONFIG_PARAVIRT_CPUS (no %s)", PV_SYSFS);
+	if (n < 4)
+		pv_skip_all("needs at least 4 online CPUs, have %ld", n);
+}
+
+/* The number in environment variable @name, or @def when it is not set. */
+uint64_t pv_env_u64(const char *name, uint64_t def)
+{
+	const char *v = getenv(name);
+
+	return v && *v ? strtoull(v, NULL, 10) : def;
+}
+
+/* Compute 3 ms of every 4, for ever: a task that keeps waking up. */
+void pv_duty_cycle(void)
+{
+	for (;;) {
+		pv_spin_us(3000);
+		pv_sleep_us(1000);
+	}
+}
+
+/* A SCHED_FIFO child at @prio in pv_duty_cycle(), pinned as pv_fork_child(). */
+pid_t pv_spawn_rt(int prio, int pin_cpu)
+{
+	pid_t pid = pv_fork_child("pvt-rt", pin_cpu);
+
+	if (pid == 0) {
+		struct sched_param sp = { .sched_priority = prio };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp))
+			_exit(1);
+		pv_duty_cycle();
+	}
+	return pid;
+}
+
+/* A counter from /proc/@pid/sched, such as "se.nr_migrations"; -1 if absent. */
+long pv_sched_field(pid_t pid, const char *name)
+{
+	char path[64], buf[8192], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/sched", pid);
+	if (pv_read(path, buf, sizeof(buf)))
+		return -1;
+	p = strstr(buf, name);
+	p = p ? strchr(p, ':') : NULL;
+	return p ? strtol(p + 1, NULL, 10) : -1;
+}
+
+/*
+ * Interrupts @cpu took, summed over the /proc/interrupts rows named in
+ * @rows, e.g. "LOC:" for the local timer or "LOC:RES:CAL:". -1 on error.
+ */
+long pv_cpu_irqs(int cpu, const char *rows)
+{
+	char line[4096], *p;
+	long total = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f)) {
+		int want = 0;
+
+		p = line;
+		while (*p == ' ')
+			p++;
+		for (const char *r = rows; *r && !want; r += 4)
+			want = strlen(r) >= 4 && !strncmp(p, r, 4);
+		if (!want)
+			continue;
+		p += 4;
+		for (int c = 0; c <= cpu; c++) {
+			long v = strtol(p, &p, 10);
+
+			if (c == cpu)
+				total += v;
+		}
+	}
+	fclose(f);
+	return total;
+}
+
+/*
+ * The pvctl program: $PVCTL, pvctl next to the running test (where an
+ * installed selftest finds it), or "pvctl" from $PATH.
+ */
+const char *pv_pvctl(void)
+{
+	static char path[PATH_MAX + 8];
+	const char *env = getenv("PVCTL");
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	if (env && *env)
+		return env;
+	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		snprintf(path, sizeof(path), "%s/pvctl", dirname(exe));
+		if (!access(path, X_OK))
+			return path;
+	}
+	return "pvctl";
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the paravirt selftests share beyond libpvcpu: what every test needs
+ * (root, CONFIG_PARAVIRT_CPUS, 4 CPUs; checked before any case runs),
+ * knobs, real-time and duty-cycle children, scheduler and interrupt
+ * counters, and finding the module and pvctl.
+ */
+#ifndef PV_TEST_H
+#define PV_TEST_H
+
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "pvcpu.h"
+
+void __attribute__((noreturn, format(printf, 1, 2))) pv_skip_all(const char *fmt, ...);
+uint64_t pv_env_u64(const char *name, uint64_t def);
+void __attribute__((noreturn)) pv_duty_cycle(void);
+pid_t pv_spawn_rt(int prio, int pin_cpu);
+long pv_sched_field(pid_t pid, const char *name);
+long pv_cpu_irqs(int cpu, const char *rows);
+const char *pv_pvctl(void);
+
+/*
+ * In a test or fixture: load pvsteal with @params, skip the test when the
+ * module is nowhere to be found, fail it when loading fails.
+ */
+#define PV_LOAD_OR_SKIP(params) do {						\
+	int __ret = pv_module_load(params);					\
+										\
+	if (__ret == -ENOENT)							\
+		SKIP(return, "pvsteal not found (" PV_MODULE_HELP ")");	\
+	ASSERT_EQ(0, __ret) TH_LOG("loading pvsteal: %s", strerror(-__ret));	\
+} while (0)
+
+#endif /* PV_TEST_H */
