@@ -26,7 +26,7 @@ kernel: ## build/linux from linux-source-6.12 + patches/, and the guest kernel
 	@scripts/kernel-tree
 	@scripts/kernel-build $(KFLAVOR)
 
-module: kernel ## pvsteal.ko for the $(KFLAVOR) kernel, in build/module-$(KFLAVOR)
+module: kernel ## pvsteal.ko for the KFLAVOR kernel (debug, jl, plain), in build/module-KFLAVOR
 	@mkdir -p $(KMOD)/kernel
 	@rsync -a --delete kernel/pvsteal $(KMOD)/kernel/ && cp Kbuild $(KMOD)/
 	@echo "[$$(date +%T)] building pvsteal.ko for the $(KFLAVOR) kernel"
@@ -104,7 +104,7 @@ bench: deps ## the overcommit benchmark (BENCHFLAGS='-r 5 -n -s', see tools/benc
 	@$(MAKE) -s tools
 	@tools/bench/bench $(BENCHFLAGS)
 
-vm: kernel ## a shell (or CMD='...') in a $(CPUS)-vCPU guest; tools/vm/vm has more
+vm: kernel ## a shell (or CMD='...') in a guest of CPUS vCPUs (4); tools/vm/vm has more
 	@tools/vm/vm -c $(CPUS) $(if $(CMD),-- bash -c '$(CMD)')
 
 bisect-check: kernel ## build kernel/sched (and what a patch touches) after each patch

@@ -82,9 +82,15 @@ TEST_F_TIMEOUT(confined, rt_tasks_use_every_cpu_they_may, 60)
 	shares(rt, 2, pct);
 	TH_LOG("FIFO tasks allowed on marked %s only: the higher got %d%%, the lower %d%% of a CPU (75%% each if they spread)",
 	       self->half, pct[0], pct[1]);
-	/* Sharing one CPU the lower one gets what the higher leaves: 25%. */
-	EXPECT_GE(pct[1], 55);
-	EXPECT_GE(pct[0], 55);
+	/*
+	 * Sharing one CPU, the lower one gets what the higher leaves: 25%
+	 * against 75% (12% against 73% measured without the fix). The host
+	 * may run these vCPUs less than the test's wall clock (one TCG
+	 * thread for all of them: 51% and 50% once), which scales both
+	 * shares alike, so the lower one is compared with the higher.
+	 */
+	EXPECT_GE(pct[1] * 10, pct[0] * 7);
+	EXPECT_GE(pct[1], 35);
 }
 
 /*

@@ -28,6 +28,21 @@ check 0 "single-threaded TCG (-a tcg1) boots" -- -a tcg1 -t 120 -- true
 check 2 "--nodes that do not split the CPUs evenly are refused" -- --nodes 3 -- true
 check 0 "two NUMA nodes boot, one CPU each, with a clean kernel log" -- -n 2 -t 120 -- \
 	sh -c '[ "$(cat /sys/devices/system/node/node1/cpulist)" = 1 ]'
+# -q shows the command's output, including what it writes by reopening
+# /dev/stdout (as run_kselftest.sh does), and keeps the console in the log.
+tmp=$(mktemp -d)
+n=$((n + 1))
+"$vm" -q -c 2 -t 120 -l "$tmp/console" -- sh -c \
+	'echo out-1; echo err-2 >&2; echo dev-3 >>/dev/stdout; echo out-4; echo "<3>kmsg-5" >/dev/kmsg' \
+	>"$tmp/out" 2>/dev/null
+if [ "$(tr '\n' ' ' <"$tmp/out")" = "out-1 err-2 dev-3 out-4 " ] &&
+   grep -q kmsg-5 "$tmp/console"; then
+	echo "ok $n vm: -q shows the command's output in order, and only that; the console is in the log"
+else
+	echo "not ok $n vm: -q output: '$(tr '\n' ' ' <"$tmp/out" | cut -c1-200)'"
+	bad=1
+fi
+rm -rf "$tmp"
 # A line written into the host side of a --port arrives in the guest.
 tmp=$(mktemp -d)
 mkfifo "$tmp/p.in" "$tmp/p.out"
