@@ -489,6 +489,14 @@ static pid_t spawn_dl(int cpu)
 	return pid;
 }
 
+/* Log the traced moves of the task pointed to by @arg: who moved it, when. */
+static int log_moves(const struct pv_event *ev, void *arg)
+{
+	if (!strcmp(ev->name, "sched_migrate_task") && ev->pid == *(pid_t *)arg)
+		ksft_print_msg("%s", ev->line);
+	return 0;
+}
+
 /*
  * The paravirt push and placement leave deadline tasks where they are; only
  * the deadline class's own balancing moves them. That balancing moves a
@@ -518,6 +526,7 @@ TEST_F_TIMEOUT(cov, deadline_task_is_left_alone, 60)
 	ASSERT_EQ(6, sched_getscheduler(dl));
 	ASSERT_EQ(cpu, pv_task_cpu(dl));
 
+	ASSERT_EQ(0, pv_trace_start());
 	ASSERT_EQ(0, pv_mark(self->half));
 	t0 = pv_task_cputime_us(dl);
 	for (int i = 0; i < 20; i++) {
@@ -525,6 +534,9 @@ TEST_F_TIMEOUT(cov, deadline_task_is_left_alone, 60)
 		moved += pv_task_cpu(dl) != cpu;
 	}
 	t1 = pv_task_cputime_us(dl);
+	pv_trace_stop();
+	if (moved)
+		pv_trace_each(log_moves, &dl);
 	pushes = push_count(dl);
 	TH_LOG("deadline task on marked CPU %d: away in %d of 20 samples, %ld pushes, %llu ms of CPU in 1 s",
 	       cpu, moved, pushes, (unsigned long long)(t1 - t0) / 1000);
