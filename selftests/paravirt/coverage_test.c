@@ -471,7 +471,7 @@ static pid_t spawn_dl(int cpu)
 	if (pid == 0) {
 		struct dl_attr a = {
 			.size = sizeof(a), .policy = 6 /* SCHED_DEADLINE */,
-			.runtime = 9000000, .deadline = 10000000, .period = 10000000,
+			.runtime = 90000000, .deadline = 100000000, .period = 100000000,
 		};
 		cpu_set_t set;
 
@@ -501,9 +501,14 @@ static int log_moves(const struct pv_event *ev, void *arg)
  * The paravirt push and placement leave deadline tasks where they are; only
  * the deadline class's own balancing moves them. That balancing moves a
  * deadline task that is queued behind another or replenished after a
- * throttle, so the one here never exhausts its runtime and has its CPU to
- * itself (the fair load is pinned to the unmarked CPUs): any move is ours.
- * It wakes every 10 ms, so wakeup placement is exercised 100 times.
+ * throttle, so the one here has its CPU to itself (the fair load is pinned
+ * to the unmarked CPUs) and never exhausts its runtime: any move is ours.
+ * Its budget is 90 ms per 100 ms for 1 ms of work every 10 ms, because the
+ * host may stop a vCPU in the middle of that work and the guest counts the
+ * lost time as runtime: with 9 ms per 10 ms, it was once throttled, and
+ * on replenishment dl_task_timer()'s push_dl_task() moved it off its idle
+ * CPU (traced in hard interrupt context there). It wakes every 10 ms, so
+ * wakeup placement is exercised 100 times.
  */
 TEST_F_TIMEOUT(cov, deadline_task_is_left_alone, 60)
 {
