@@ -80,7 +80,7 @@ TEST_F_TIMEOUT(stress, toggle_mask_under_stress_and_hotplug, SECONDS + 60)
 	pthread_t tog, hp;
 	uint64_t last[COUNTERS] = { 0 }, min_rate = UINT64_MAX;
 	int window = pv_env_u64("PV_STRESS_WINDOW_S", 1);
-	char secs[16];
+	char secs[16], mask[64];
 	int status;
 
 	if (access("/usr/bin/stress-ng", X_OK))
@@ -118,8 +118,9 @@ TEST_F_TIMEOUT(stress, toggle_mask_under_stress_and_hotplug, SECONDS + 60)
 		for (int i = 0; i < COUNTERS; i++) {
 			uint64_t now = sh->count[i], d = now - last[i];
 
-			EXPECT_GT(d, 0) TH_LOG("task %d made no progress in seconds %d-%d",
-					       i, s, s + window);
+			EXPECT_GT(d, 0) TH_LOG("task %d made no progress in seconds %d-%d, on CPU %d (marked %s)",
+					       i, s, s + window, pv_task_cpu(counters[i]),
+					       pv_read(PV_SYSFS, mask, sizeof(mask)) ? "?" : mask);
 			if (s && d / window < min_rate)
 				min_rate = d / window;
 			last[i] = now;
