@@ -14,7 +14,7 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module selftests tools hosttests check demo bench sim vm bisect-check size patches clean
+.PHONY: help deps kernel module scx selftests tools hosttests check demo bench sim vm bisect-check size patches clean
 
 help: ## this list
 	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  make \1\t\2/p' Makefile | expand -t 22
@@ -43,20 +43,33 @@ $(LIBPVCPU): $(LIBPVCPU_SRC) tools/lib/pvcpu/pvcpu.h
 	@for f in $(LIBPVCPU_SRC); do gcc $(CFLAGS) -c -o $(@D)/obj/$$(basename $$f .c).o $$f || exit; done
 	@rm -f $@ && ar rcs $@ $(@D)/obj/*.o
 
+# The sched_ext schedulers, built as the kernel's tools/sched_ext builds
+# them: clang-19, and the in-tree libbpf and bpftool (Debian 12's are too
+# old for 6.12's sched_ext headers), against the debug kernel's BTF.
+SCX := $(BUILD)/obj-scx/build/bin
+SCX_SCHEDS := scx_simple scx_pvsimple
+scx: ## the sched_ext schedulers scx_simple and scx_pvsimple, in build/obj-scx/build/bin
+	@$(MAKE) -s KFLAVOR=debug kernel
+	@echo "[$$(date +%T)] building the sched_ext schedulers: $(SCX_SCHEDS)"
+	@mkdir -p $(BUILD)/obj-scx
+	@$(MAKE) -s -C $(KSRC)/tools/sched_ext O=$(BUILD)/obj-scx CLANG=clang-19 \
+		LLVM_STRIP=llvm-strip-19 VMLINUX_BTF=$(BUILD)/obj-debug/vmlinux $(SCX_SCHEDS)
+
 # The kselftests are built and installed the way a kernel CI does it, from
 # the tree that "make kernel" prepared; scripts/kernel-tree copies
 # selftests/paravirt and tools/lib/pvcpu into it. The install directory
 # also gets what the tests look for next to themselves: the debug kernel's
-# pvsteal.ko and pvctl.
+# pvsteal.ko, pvctl and the sched_ext schedulers.
 KSELFTEST := $(BUILD)/kselftest
 selftests: ## build and install the kselftests into build/kselftest
 	@scripts/kernel-tree
 	@$(MAKE) -s KFLAVOR=debug module
-	@$(MAKE) -s $(BUILD)/tools/pvctl
+	@$(MAKE) -s $(BUILD)/tools/pvctl scx
 	@echo "[$$(date +%T)] building the paravirt kselftests"
 	@CFLAGS=-Werror $(MAKE) -s -C $(KSRC)/tools/testing/selftests TARGETS=paravirt \
 		O=$(BUILD)/obj-kselftest KSFT_INSTALL_PATH=$(KSELFTEST) install >/dev/null
-	@cp $(BUILD)/module-debug/pvsteal.ko $(BUILD)/tools/pvctl $(KSELFTEST)/paravirt/
+	@cp $(BUILD)/module-debug/pvsteal.ko $(BUILD)/tools/pvctl \
+		$(addprefix $(SCX)/,$(SCX_SCHEDS)) $(KSELFTEST)/paravirt/
 
 # Host unit tests: the policy, compiled exactly as the module compiles it.
 HOSTTESTS := $(BUILD)/tests/policy_test $(BUILD)/tests/fake_vcpus

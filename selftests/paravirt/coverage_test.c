@@ -90,7 +90,7 @@ TEST_F_TIMEOUT(cov, rt_tasks_leave_and_avoid_marked_cpus, 60)
 	ASSERT_EQ(0, pv_trace_start());
 	pv_sleep_us(1000000);
 	pv_trace_stop();
-	pv_trace_onto(rt, 2, self->marked, &on);
+	pv_trace_onto(rt, 2, self->marked, NULL, &on);
 	TH_LOG("RT tasks left %s %lld us after the mark; then %d wakeups, %d onto %s",
 	       self->half, (long long)us, on.seen, on.bad, self->half);
 	EXPECT_LE(us, EVAC_LIMIT_US);
@@ -260,7 +260,7 @@ TEST_F_TIMEOUT(cov, offline_cpu_tasks_fall_back_to_unmarked_cpus, 60)
 	pv_sleep_us(100000);
 	pv_trace_stop();
 	ASSERT_EQ(0, pv_set_online(last, 1));
-	pv_trace_onto(self->pids, self->npids, lower, &on);
+	pv_trace_onto(self->pids, self->npids, lower, NULL, &on);
 	TH_LOG("CPU %d offline with %s marked: %d placements of its tasks, %d onto %s",
 	       last, list, on.seen, on.bad, list);
 	EXPECT_GT(on.seen, 0);

@@ -110,7 +110,7 @@ TEST_F_TIMEOUT(numa, balancing_does_not_move_tasks_back_to_marked_cpus, 120)
 	pv_sleep_us(WATCH_US);
 	pv_trace_stop();
 	seq = pv_sched_field(self->task, "mm->numa_scan_seq") - seq0;
-	pv_trace_onto(&self->task, 1, self->node1, &on);
+	pv_trace_onto(&self->task, 1, self->node1, NULL, &on);
 	TH_LOG("memory on node 1 (CPUs %s, marked): in %d s, %ld NUMA scans of the task, preferred node %ld, %d moves of it, %d onto node 1",
 	       self->list, WATCH_US / 1000000, seq,
 	       pv_sched_field(self->task, "numa_preferred_nid"), on.seen, on.bad);

@@ -365,7 +365,7 @@ TEST_F_TIMEOUT(pv, new_work_avoids_marked_cpus, 120)
 	pv_trace_stop();
 	for (int i = 0; i < self->npids && nkids < PV_MAX_CHILDREN; i++)
 		kids[nkids++] = self->pids[i];
-	pv_trace_onto(kids, nkids, self->marked, &pl);
+	pv_trace_onto(kids, nkids, self->marked, NULL, &pl);
 
 	TH_LOG("%d placements of test tasks traced, %d onto %s; %d sched_getcpu() on %s",
 	       pl.seen, pl.bad, self->half, getcpu_bad, self->half);

@@ -117,24 +117,34 @@ long pv_cpu_irqs(int cpu, const char *rows)
 }
 
 /*
- * The pvctl program: $PVCTL, pvctl next to the running test (where an
- * installed selftest finds it), or "pvctl" from $PATH.
+ * Program @name: in directory $@dir_env when that is set, else next to the
+ * running test (where an installed selftest finds it), else from $PATH.
  */
-const char *pv_pvctl(void)
+const char *pv_program(const char *name, const char *dir_env)
 {
-	static char path[PATH_MAX + 8];
-	const char *env = getenv("PVCTL");
+	static char path[PATH_MAX + 64];
+	const char *dir = dir_env ? getenv(dir_env) : NULL;
 	char exe[PATH_MAX];
 	ssize_t n;
 
-	if (env && *env)
-		return env;
+	if (dir && *dir) {
+		snprintf(path, sizeof(path), "%s/%s", dir, name);
+		return path;
+	}
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
-		snprintf(path, sizeof(path), "%s/pvctl", dirname(exe));
+		snprintf(path, sizeof(path), "%s/%s", dirname(exe), name);
 		if (!access(path, X_OK))
 			return path;
 	}
-	return "pvctl";
+	return name;
+}
+
+/* The pvctl program: $PVCTL, or pvctl as pv_program() finds it. */
+const char *pv_pvctl(void)
+{
+	const char *env = getenv("PVCTL");
+
+	return env && *env ? env : pv_program("pvctl", NULL);
 }

@@ -23,6 +23,7 @@ void __attribute__((noreturn)) pv_duty_cycle(void);
 pid_t pv_spawn_rt(int prio, int pin_cpu);
 long pv_sched_field(pid_t pid, const char *name);
 long pv_cpu_irqs(int cpu, const char *rows);
+const char *pv_program(const char *name, const char *dir_env);
 const char *pv_pvctl(void);
 
 /*

@@ -1,25 +1,28 @@
 #!/bin/bash
-# selftests/paravirt/config must list what the tests need, as the kernel
-# that runs all of them in make check (the jl kernel) has it: an option the
-# fragment names must be set the same there, so that "make kselftest-merge"
-# gives a kernel that can run them.
+# selftests/paravirt/config must list what the tests need, as the kernels
+# that run them in make check have it: an option the fragment names must be
+# set the same in the jl kernel (nohz_full_test and most others) or in the
+# debug kernel (scx_test: sched_ext), so that "make kselftest-merge" gives a
+# kernel that can run them all.
 top=$(cd "$(dirname "$0")/../.." && pwd)
-config=${BUILD:-$top/build}/obj-jl/.config
-if [ ! -f "$config" ]; then
-	echo "not ok 1 kselftest config: no $config (make KFLAVOR=jl kernel)"
-	echo "1..1"
-	exit 1
-fi
+build=${BUILD:-$top/build}
+for k in jl debug; do
+	if [ ! -f "$build/obj-$k/.config" ]; then
+		echo "not ok 1 kselftest config: no $build/obj-$k/.config (make KFLAVOR=$k kernel)"
+		echo "1..1"
+		exit 1
+	fi
+done
 n=0 missing=()
 while IFS= read -r line; do
 	case "$line" in CONFIG_*=*) ;; *) continue ;; esac
 	n=$((n + 1))
-	grep -qx "$line" "$config" || missing+=("$line")
+	grep -qx "$line" "$build/obj-jl/.config" "$build/obj-debug/.config" || missing+=("$line")
 done <"$top/selftests/paravirt/config"
 if [ ${#missing[@]} = 0 ] && [ $n -gt 0 ]; then
-	echo "ok 1 kselftest config: the jl kernel has all $n options of selftests/paravirt/config"
+	echo "ok 1 kselftest config: the test kernels have all $n options of selftests/paravirt/config"
 else
-	echo "not ok 1 kselftest config: the jl kernel lacks ${missing[*]:-every option (empty fragment)}"
+	echo "not ok 1 kselftest config: neither test kernel has ${missing[*]:-any option (empty fragment)}"
 fi
 echo "1..1"
 [ ${#missing[@]} = 0 ] && [ $n -gt 0 ]

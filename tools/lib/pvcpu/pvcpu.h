@@ -104,14 +104,19 @@ struct pv_moves {
 };
 void pv_trace_moves_off(const pid_t *pids, int n, uint64_t from, struct pv_moves *mv);
 
-/* Placements of some tasks (wakeups, forks, moves), and how many landed on some CPUs. */
+/*
+ * Placements of some tasks (wakeups, forks, moves; or only the events whose
+ * name starts with @event), and how many landed on some CPUs.
+ */
 struct pv_onto {
 	const pid_t *pids;
 	int npids;
 	uint64_t cpus;
+	const char *event;	/* "sched_wakeup": wakeups and forks; NULL: all */
 	int seen, bad;
 	char first_bad[512];
 };
-void pv_trace_onto(const pid_t *pids, int n, uint64_t cpus, struct pv_onto *o);
+void pv_trace_onto(const pid_t *pids, int n, uint64_t cpus, const char *event,
+		   struct pv_onto *o);
 
 #endif /* PVCPU_H */

@@ -120,7 +120,8 @@ static int count_onto(const struct pv_event *ev, void *arg)
 {
 	struct pv_onto *o = arg;
 
-	if (ev->cpu < 0 || !pid_in(o->pids, o->npids, ev->pid))
+	if (ev->cpu < 0 || !pid_in(o->pids, o->npids, ev->pid) ||
+	    (o->event && strncmp(ev->name, o->event, strlen(o->event))))
 		return 0;
 	o->seen++;
 	if (ev->cpu < 64 && (o->cpus & (1ULL << ev->cpu)) && !o->bad++)
@@ -128,9 +129,13 @@ static int count_onto(const struct pv_event *ev, void *arg)
 	return 0;
 }
 
-/* Count the traced placements of @pids, and those onto @cpus. */
-void pv_trace_onto(const pid_t *pids, int n, uint64_t cpus, struct pv_onto *o)
+/*
+ * Count the traced placements of @pids (only events whose name starts with
+ * @event, if not NULL), and those onto @cpus.
+ */
+void pv_trace_onto(const pid_t *pids, int n, uint64_t cpus, const char *event,
+		   struct pv_onto *o)
 {
-	*o = (struct pv_onto){ .pids = pids, .npids = n, .cpus = cpus };
+	*o = (struct pv_onto){ .pids = pids, .npids = n, .cpus = cpus, .event = event };
 	pv_trace_each(count_onto, o);
 }

@@ -1,0 +1,468 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Paravirt CPUs under sched_ext, in a guest with at least 4 CPUs: the
+ * built-in idle tracking keeps wakeups off marked CPUs for a scheduler with
+ * no mask code of its own (scx_simple), the example scheduler scx_pvsimple
+ * also moves running work off them, and once the BPF scheduler is gone the
+ * fair class keeps its behaviour.
+ *
+ * The schedulers are those of the kernel's tools/sched_ext, found in
+ * $SCX_DIR, next to this program, or in $PATH. The tests mark the upper
+ * half of the CPUs.
+ */
+#define _GNU_SOURCE
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "../kselftest_harness.h"
+#include "pv_test.h"
+
+#define SCX_STATE	"/sys/kernel/sched_ext/state"
+#define SCX_OPS		"/sys/kernel/sched_ext/root/ops"
+
+/*
+ * How long a scheduler may take to load or to go away: the verifier runs
+ * on a lockdep kernel, and under TCG loading scx_pvsimple took about 1 s.
+ */
+#define SCX_LOAD_LIMIT_US	pv_env_u64("PV_SCX_LOAD_LIMIT_US", 30000000)
+
+/*
+ * How long busy tasks may take to leave the marked CPUs under scx_pvsimple:
+ * the tick ends their slice on a marked CPU (4 ms at HZ=250), and they wait
+ * in the FIFO for a CPU that is not marked to finish its slice (SCX_SLICE_DFL,
+ * 20 ms). Plus the host margin paravirt_test uses for the fair class
+ * (PV_EVAC_LIMIT_US, 40 ms by default).
+ */
+#define SCX_SLICE_US		20000
+#define EVAC_MARGIN_US		pv_env_u64("PV_EVAC_LIMIT_US", 40000)
+#define RETURN_LIMIT_US		pv_env_u64("PV_RETURN_LIMIT_US", 2000000)
+
+FIXTURE(scx) {
+	int ncpus;
+	char half[32];
+	uint64_t marked;
+	pid_t sched;
+	char name[32], log[64];
+	pid_t pids[PV_MAX_CHILDREN];
+	int npids;
+};
+
+static bool scx_state_is(const char *want)
+{
+	char buf[64];
+
+	return !pv_read(SCX_STATE, buf, sizeof(buf)) && !strcmp(buf, want);
+}
+
+/* Whether the BPF scheduler @name is enabled. */
+static bool scx_running(const char *name)
+{
+	char buf[64];
+
+	return scx_state_is("enabled") && !pv_read(SCX_OPS, buf, sizeof(buf)) &&
+	       !strcmp(buf, name);
+}
+
+/* The last line the scheduler printed, for messages. */
+static const char *scx_last_line(FIXTURE_DATA(scx) *self)
+{
+	static char buf[4096];
+	char *nl;
+
+	if (pv_read(self->log, buf, sizeof(buf)))
+		return "(no output)";
+	while ((nl = strrchr(buf, '\n')) && nl > buf && !nl[1])
+		*nl = '\0';
+	nl = strrchr(buf, '\n');
+	return nl ? nl + 1 : buf;
+}
+
+/* The counter @key ("steered=") in the last stats line of the scheduler. */
+static long scx_stat(FIXTURE_DATA(scx) *self, const char *key)
+{
+	const char *p = strstr(scx_last_line(self), key);
+
+	return p ? strtol(p + strlen(key), NULL, 10) : -1;
+}
+
+/* Start the BPF scheduler @name and wait until the kernel runs it. */
+static void scx_start(struct __test_metadata *_metadata, FIXTURE_DATA(scx) *self,
+		      const char *name)
+{
+	char path[PATH_MAX + 64];
+	uint64_t t0 = pv_now_us();
+	int status;
+
+	snprintf(path, sizeof(path), "%s", pv_program(name, "SCX_DIR"));
+	snprintf(self->name, sizeof(self->name), "%s", name + strlen("scx_"));
+	snprintf(self->log, sizeof(self->log), "/tmp/scx_test.%s.log", name);
+	if (access(path, X_OK))
+		SKIP(return, "%s not found ($SCX_DIR, next to this test, or $PATH)", name);
+
+	self->sched = fork();
+	ASSERT_GE(self->sched, 0);
+	if (self->sched == 0) {
+		int fd = open(self->log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(126);
+		execl(path, name, (char *)NULL);
+		_exit(127);
+	}
+	while (!scx_running(self->name)) {
+		if (waitpid(self->sched, &status, WNOHANG) == self->sched) {
+			self->sched = 0;
+			ASSERT_TRUE(false) TH_LOG("%s exited (status 0x%x): %s", name,
+						  status, scx_last_line(self));
+		}
+		ASSERT_LT(pv_now_us() - t0, SCX_LOAD_LIMIT_US)
+			TH_LOG("%s not enabled after %llu us", name,
+			       (unsigned long long)SCX_LOAD_LIMIT_US);
+		pv_sleep_us(10000);
+	}
+	TH_LOG("%s enabled in %llu ms", name, (unsigned long long)(pv_now_us() - t0) / 1000);
+}
+
+/*
+ * Wait until our scheduler's loader has exited and no BPF scheduler is
+ * enabled: the kernel disables one asynchronously. False after
+ * SCX_LOAD_LIMIT_US.
+ */
+static bool scx_gone(FIXTURE_DATA(scx) *self)
+{
+	uint64_t t0 = pv_now_us();
+
+	if (self->sched > 0)
+		waitpid(self->sched, NULL, 0);
+	self->sched = 0;
+	while (!scx_state_is("disabled")) {
+		if (pv_now_us() - t0 > SCX_LOAD_LIMIT_US)
+			return false;
+		pv_sleep_us(10000);
+	}
+	return true;
+}
+
+FIXTURE_SETUP(scx)
+{
+	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+	self->npids = 0;
+	self->sched = 0;
+	if (access(SCX_STATE, F_OK))
+		SKIP(return, "kernel without CONFIG_SCHED_CLASS_EXT (no %s)", SCX_STATE);
+	ASSERT_TRUE(scx_gone(self)) TH_LOG("another BPF scheduler is loaded");
+	PV_LOAD_OR_SKIP("");
+	ASSERT_EQ(0, pv_mark(""));
+	pv_upper_half(self->ncpus, self->half, sizeof(self->half), &self->marked);
+	/* For nr_paravirt_pushes, which counts while schedstats are on. */
+	ASSERT_EQ(0, pv_write("/proc/sys/kernel/sched_schedstats", "1"));
+}
+
+FIXTURE_TEARDOWN(scx)
+{
+	pv_kill_all(self->pids, self->npids);
+	if (self->sched > 0)
+		kill(self->sched, SIGINT);
+	scx_gone(self);
+	if (pv_module_loaded())
+		pv_mark("");
+	pv_write("/proc/sys/kernel/sched_schedstats", "0");
+}
+
+static pid_t add(FIXTURE_DATA(scx) *self, pid_t pid)
+{
+	if (pid > 0 && self->npids < PV_MAX_CHILDREN)
+		self->pids[self->npids++] = pid;
+	return pid;
+}
+
+/* The tasks run in the BPF scheduler, not in the fair class: or this proves nothing. */
+static void expect_on_scx(struct __test_metadata *_metadata, const pid_t *pids, int n,
+			  long want)
+{
+	for (int i = 0; i < n; i++) {
+		ASSERT_EQ(want, pv_sched_field(pids[i], "ext.enabled"))
+			TH_LOG("task %d", pids[i]);
+	}
+}
+
+static long pushes(const pid_t *pids, int n)
+{
+	long sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += pv_sched_field(pids[i], "nr_paravirt_pushes");
+	return sum;
+}
+
+static const char *const migrate_ev[] = { "sched/sched_migrate_task" };
+
+/*
+ * As many busy tasks as CPUs, one on each. Marking the upper half sends
+ * those on marked CPUs to the FIFO, which only the other CPUs consume;
+ * unmarking makes the marked CPUs idle ones again, which a task sent to the
+ * FIFO kicks. The test polls at real-time priority, or it would wait in
+ * the FIFO itself, but not while the tasks move: a real-time poller on an
+ * unmarked CPU would stretch the slice the moved tasks wait for.
+ */
+TEST_F_TIMEOUT(scx, pvsimple_busy_tasks_leave_marked_cpus, 300)
+{
+	const int rounds = 10;
+	uint64_t limit = SCX_SLICE_US + EVAC_MARGIN_US, evac[10], t0;
+	long steered;
+	int64_t us;
+
+	if (pv_trace_enabled(migrate_ev, 1))
+		SKIP(return, "boot with trace_event=" PV_TRACE_EVENTS);
+	scx_start(_metadata, self, "scx_pvsimple");
+	for (int i = 0; i < self->ncpus; i++)
+		ASSERT_GT(add(self, pv_spawn_busy("pvt-scx", -1)), 0);
+	expect_on_scx(_metadata, self->pids, self->npids, 1);
+	ASSERT_EQ(0, pv_measure_rt());
+
+	for (int r = 0; r < rounds; r++) {
+		struct pv_moves mv;
+
+		us = pv_wait_cpus(self->pids, self->npids, self->marked, self->marked,
+				  pv_now_us(), RETURN_LIMIT_US);
+		ASSERT_GE(us, 0) TH_LOG("round %d: unmarked CPUs %s got no work back in %llu us",
+					r, self->half, (unsigned long long)RETURN_LIMIT_US);
+		ASSERT_EQ(0, pv_trace_start());
+		t0 = pv_now_us();
+		ASSERT_EQ(0, pv_mark(self->half));
+		/* Then they stay off: the marked CPUs do not consume the FIFO. */
+		pv_sleep_us(5 * limit);
+		ASSERT_EQ(0, pv_cpus_of(self->pids, self->npids) & self->marked)
+			TH_LOG("round %d: tasks on %s %llu us after the mark", r, self->half,
+			       (unsigned long long)(5 * limit));
+		pv_trace_stop();
+
+		/* When another CPU took the last of them from the FIFO. */
+		pv_trace_moves_off(self->pids, self->npids, self->marked, &mv);
+		ASSERT_GT(mv.n, 0) TH_LOG("round %d: no move off %s traced", r, self->half);
+		evac[r] = mv.last_us > t0 ? mv.last_us - t0 : 0;
+		ASSERT_EQ(0, pv_mark(""));
+	}
+	qsort(evac, rounds, sizeof(evac[0]), pv_cmp_u64);
+	TH_LOG("%d busy tasks off %s, %d marks: last move after median %llu us, max %llu us (limit %llu)",
+	       self->npids, self->half, rounds,
+	       (unsigned long long)evac[rounds / 2], (unsigned long long)evac[rounds - 1],
+	       (unsigned long long)limit);
+	ksft_print_msg("scx_evacuation_us median=%llu max=%llu n=%d\n",
+		       (unsigned long long)evac[rounds / 2], (unsigned long long)evac[rounds - 1],
+		       rounds);
+	EXPECT_LE(evac[rounds - 1], limit);
+
+	/* scx_pvsimple moved them, not the kernel's push, which leaves sched_ext alone. */
+	EXPECT_EQ(0, pushes(self->pids, self->npids));
+	pv_sleep_us(1100000);
+	steered = scx_stat(self, "steered=");
+	TH_LOG("scx_pvsimple: %s", scx_last_line(self));
+	EXPECT_GE(steered, rounds);
+	EXPECT_TRUE(scx_running(self->name));
+}
+
+static const char *const wakeup_ev[] = { "sched/sched_wakeup", "sched/sched_wakeup_new",
+					 "sched/sched_migrate_task" };
+
+/*
+ * Tasks that wake up every 4 ms, one per CPU, while the upper half is
+ * marked: twice as many as the unmarked CPUs can take, so that wakeups
+ * look for idle CPUs beyond their previous one. None may be placed on a
+ * marked CPU: @event "sched_wakeup" counts the choices of
+ * scx_bpf_select_cpu_dfl() alone (wakeups and forks), NULL also the moves
+ * the scheduler makes when a CPU consumes its queue.
+ */
+static void wakeups_stay_off(struct __test_metadata *_metadata, FIXTURE_DATA(scx) *self,
+			     const char *sched, const char *event)
+{
+	struct pv_onto on;
+
+	if (pv_trace_enabled(wakeup_ev, 3))
+		SKIP(return, "boot with trace_event=" PV_TRACE_EVENTS);
+	scx_start(_metadata, self, sched);
+	ASSERT_EQ(0, pv_mark(self->half));
+	/* This task too may have been on a marked CPU: let it wake up elsewhere. */
+	pv_sleep_us(100000);
+
+	ASSERT_EQ(0, pv_trace_start());
+	for (int i = 0; i < self->ncpus; i++) {
+		pid_t pid = add(self, pv_fork_child("pvt-wake", -1));
+
+		ASSERT_GE(pid, 0);
+		if (pid == 0)
+			pv_duty_cycle();
+	}
+	expect_on_scx(_metadata, self->pids, self->npids, 1);
+	pv_sleep_us(2000000);
+	pv_trace_stop();
+	EXPECT_TRUE(scx_running(self->name));
+
+	pv_trace_onto(self->pids, self->npids, self->marked, event, &on);
+	TH_LOG("%s: %d placements (%s) traced, %d onto %s", sched, on.seen,
+	       event ?: "all", on.bad, self->half);
+	/* About 250 wakeups a second each, fewer under TCG: 300 or it proves nothing. */
+	ASSERT_GE(on.seen, 300);
+	EXPECT_EQ(0, on.bad) TH_LOG("first: %s", on.first_bad);
+}
+
+TEST_F_TIMEOUT(scx, simple_wakeups_avoid_marked_cpus, 120)
+{
+	wakeups_stay_off(_metadata, self, "scx_simple", "sched_wakeup");
+}
+
+TEST_F_TIMEOUT(scx, pvsimple_nothing_lands_on_marked_cpus, 120)
+{
+	wakeups_stay_off(_metadata, self, "scx_pvsimple", NULL);
+}
+
+/* Fork @n children that sleep 20 ms and exit; wait for them. */
+static void fork_sleepers(struct __test_metadata *_metadata, pid_t *kids, int n)
+{
+	for (int i = 0; i < n; i++) {
+		kids[i] = pv_fork_child("pvt-fork", -1);
+		ASSERT_GE(kids[i], 0);
+		if (kids[i] == 0) {
+			pv_sleep_us(20000);
+			_exit(0);
+		}
+	}
+	for (int i = 0; i < n; i++)
+		waitpid(kids[i], NULL, 0);
+}
+
+/*
+ * The idle state of a CPU changes when it is marked or unmarked, not at
+ * its next idle transition: right after the mark, forks and wakeups under
+ * scx_simple find no marked CPU idle, and right after the unmark they find
+ * the unmarked ones idle again.
+ */
+TEST_F_TIMEOUT(scx, simple_mark_and_unmark_take_effect_at_once, 120)
+{
+	const int rounds = 10;
+	int n = 2 * self->ncpus, bad = 0, returned = 0;
+	pid_t kids[PV_MAX_CHILDREN];
+	struct pv_onto on;
+
+	if (pv_trace_enabled(wakeup_ev, 3))
+		SKIP(return, "boot with trace_event=" PV_TRACE_EVENTS);
+	scx_start(_metadata, self, "scx_simple");
+	for (int r = 0; r < rounds; r++) {
+		/* Let the CPUs settle idle. */
+		pv_sleep_us(50000);
+		ASSERT_EQ(0, pv_trace_start());
+		ASSERT_EQ(0, pv_mark(self->half));
+		fork_sleepers(_metadata, kids, n);
+		pv_trace_stop();
+		/* Wakeups and forks: where scx_simple's queue is consumed is its policy. */
+		pv_trace_onto(kids, n, self->marked, "sched_wakeup", &on);
+		ASSERT_GE(on.seen, n) TH_LOG("round %d: %d placements traced", r, on.seen);
+		if (on.bad)
+			TH_LOG("round %d: %d of %d placements onto %s after the mark, first: %s",
+			       r, on.bad, on.seen, self->half, on.first_bad);
+		bad += on.bad;
+
+		pv_sleep_us(50000);
+		ASSERT_EQ(0, pv_trace_start());
+		ASSERT_EQ(0, pv_mark(""));
+		fork_sleepers(_metadata, kids, n);
+		pv_trace_stop();
+		pv_trace_onto(kids, n, self->marked, NULL, &on);
+		returned += on.bad > 0;
+	}
+	TH_LOG("%d rounds: %d placements onto %s right after the mark; rounds with placements there right after the unmark: %d",
+	       rounds, bad, self->half, returned);
+	EXPECT_EQ(0, bad);
+	EXPECT_EQ(rounds, returned);
+	EXPECT_TRUE(scx_running(self->name));
+}
+
+/*
+ * A task allowed only on a marked CPU has nowhere else to go: scx_pvsimple
+ * runs it there, so it progresses and the watchdog has nothing to report.
+ */
+TEST_F_TIMEOUT(scx, pvsimple_confined_task_keeps_running, 120)
+{
+	int cpu = self->ncpus - 1;
+	uint64_t c0, wall, got;
+	pid_t pid;
+
+	scx_start(_metadata, self, "scx_pvsimple");
+	ASSERT_EQ(0, pv_mark(self->half));
+	pid = add(self, pv_spawn_busy("pvt-pinned", cpu));
+	ASSERT_GT(pid, 0);
+	expect_on_scx(_metadata, &pid, 1, 1);
+
+	pv_sleep_us(200000);
+	c0 = pv_task_cputime_us(pid);
+	wall = pv_now_us();
+	pv_sleep_us(2000000);
+	wall = pv_now_us() - wall;
+	got = pv_task_cputime_us(pid) - c0;
+	TH_LOG("pinned to marked CPU %d: %llu ms of CPU in %llu ms", cpu,
+	       (unsigned long long)got / 1000, (unsigned long long)wall / 1000);
+	/* Alone on its vCPU, which shares 2 host CPUs with 3 others: half of it at least. */
+	EXPECT_GE(got, wall / 2);
+	EXPECT_EQ(cpu, pv_task_cpu(pid));
+	EXPECT_TRUE(scx_running(self->name));
+}
+
+/*
+ * Busy tasks run under scx_pvsimple, which then goes away as @stop says;
+ * the tasks are back in the fair class, and marking pushes them off the
+ * marked CPUs as it would have without sched_ext.
+ */
+static void fair_after_scx(struct __test_metadata *_metadata, FIXTURE_DATA(scx) *self,
+			   void (*stop)(struct __test_metadata *, FIXTURE_DATA(scx) *))
+{
+	uint64_t t0;
+	int64_t us;
+
+	scx_start(_metadata, self, "scx_pvsimple");
+	for (int i = 0; i < 2 * self->ncpus; i++)
+		ASSERT_GT(add(self, pv_spawn_busy("pvt-fair", -1)), 0);
+	expect_on_scx(_metadata, self->pids, self->npids, 1);
+	ASSERT_EQ(0, pv_measure_rt());
+	ASSERT_GE(pv_wait_cpus(self->pids, self->npids, self->marked, self->marked,
+			       pv_now_us(), RETURN_LIMIT_US), 0);
+
+	stop(_metadata, self);
+	ASSERT_TRUE(scx_gone(self)) TH_LOG("sched_ext still enabled");
+	expect_on_scx(_metadata, self->pids, self->npids, 0);
+	EXPECT_EQ(0, pushes(self->pids, self->npids));
+
+	ASSERT_GE(pv_wait_cpus(self->pids, self->npids, self->marked, self->marked,
+			       pv_now_us(), RETURN_LIMIT_US), 0);
+	t0 = pv_now_us();
+	ASSERT_EQ(0, pv_mark(self->half));
+	us = pv_wait_off(self->pids, self->npids, self->marked, t0, EVAC_MARGIN_US);
+	TH_LOG("fair tasks left %s in %lld us (limit %llu)", self->half, (long long)us,
+	       (unsigned long long)EVAC_MARGIN_US);
+	EXPECT_GE(us, 0);
+	EXPECT_GT(pushes(self->pids, self->npids), 0);
+}
+
+static void stop_sigint(struct __test_metadata *_metadata, FIXTURE_DATA(scx) *self)
+{
+	ASSERT_EQ(0, kill(self->sched, SIGINT));
+}
+
+/* SysRq-S: the kernel ejects the scheduler through the path the watchdog takes. */
+static void stop_sysrq(struct __test_metadata *_metadata, FIXTURE_DATA(scx) *self)
+{
+	ASSERT_EQ(0, pv_write("/proc/sysrq-trigger", "S"));
+}
+
+TEST_F_TIMEOUT(scx, fair_class_after_unload, 120)
+{
+	fair_after_scx(_metadata, self, stop_sigint);
+}
+
+TEST_F_TIMEOUT(scx, fair_class_after_ejection, 120)
+{
+	fair_after_scx(_metadata, self, stop_sysrq);
+}
+
+TEST_HARNESS_MAIN
