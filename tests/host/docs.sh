@@ -18,7 +18,7 @@ for p in $( (cat README.md Documentation/*.rst Documentation/*.md; make -s help)
 	    grep -oE '(^|[^/A-Za-z0-9_.-])(scripts|tools|selftests|kernel|tests|patches|Documentation)/[A-Za-z0-9_./-]*[A-Za-z0-9_]' |
 	    sed -E 's#^[^a-zA-Z]##' | sort -u); do
 	case "$p" in
-	tools/testing/*|Documentation/scheduler/*|kernel/sched*) continue ;;	# in the kernel tree
+	tools/testing/*|tools/sched_ext*|Documentation/scheduler/*|kernel/sched*) continue ;;	# in the kernel tree
 	esac
 	[ -e "$p" ] || missing+=("$p")
 	# A directory run as a command ("tools/vm -c 4") is a broken command.

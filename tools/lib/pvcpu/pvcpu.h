@@ -106,7 +106,8 @@ void pv_trace_moves_off(const pid_t *pids, int n, uint64_t from, struct pv_moves
 
 /*
  * Placements of some tasks (wakeups, forks, moves; or only the events whose
- * name starts with @event), and how many landed on some CPUs.
+ * name starts with @event, leaving out the wakeups of a task that was still
+ * running, for which no CPU was chosen), and how many landed on some CPUs.
  */
 struct pv_onto {
 	const pid_t *pids;

@@ -116,12 +116,27 @@ void pv_trace_moves_off(const pid_t *pids, int n, uint64_t from,
 	pv_trace_each(count_move, mv);
 }
 
+/* The pid of the task that was running when @line was traced ("comm-pid [cpu]"). */
+static pid_t running_pid(const char *line)
+{
+	const char *p = strchr(line, '[');
+
+	while (p && p > line && p[-1] == ' ')
+		p--;
+	while (p && p > line && p[-1] >= '0' && p[-1] <= '9')
+		p--;
+	return p && p > line && p[-1] == '-' ? atoi(p) : -1;
+}
+
 static int count_onto(const struct pv_event *ev, void *arg)
 {
 	struct pv_onto *o = arg;
 
 	if (ev->cpu < 0 || !pid_in(o->pids, o->npids, ev->pid) ||
 	    (o->event && strncmp(ev->name, o->event, strlen(o->event))))
+		return 0;
+	/* Woken before it could sleep: still running, nothing was chosen. */
+	if (o->event && running_pid(ev->line) == ev->pid)
 		return 0;
 	o->seen++;
 	if (ev->cpu < 64 && (o->cpus & (1ULL << ev->cpu)) && !o->bad++)
