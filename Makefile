@@ -14,7 +14,8 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module scx selftests tools hosttests check demo bench sim vm bisect-check size patches clean
+.PHONY: help deps kernel module scx selftests tools hosttests check demo bench sim vm bisect-check size patches \
+	deb image image-check clean
 
 help: ## this list
 	@sed -n 's/^\([a-z-]*\):.*## \(.*\)/  make \1\t\2/p' Makefile | expand -t 22
@@ -106,6 +107,7 @@ check: deps ## build everything, run the host tests and the kselftests in guests
 	@$(MAKE) -s KFLAVOR=debug module
 	@$(MAKE) -s KFLAVOR=jl module
 	@$(MAKE) -s selftests tools hosttests
+	@scripts/deb --no-kernel
 	@scripts/check
 
 demo: deps kernel module tools ## boot the patched guest, watch tasks leave marked vCPUs
@@ -116,6 +118,16 @@ bench: deps ## the overcommit benchmark (BENCHFLAGS='-r 5 -n -s', see tools/benc
 	@scripts/kernel-build --base plain
 	@$(MAKE) -s tools
 	@tools/bench/bench $(BENCHFLAGS)
+
+# The real-guest path: packages, and a Debian image they are installed in.
+deb: deps ## kernel + pvsteal-dkms + pvcpu-tools packages in build/deb (DEB_CONFIG=cloud, DEB_DBG=1)
+	@scripts/deb
+
+image: deps ## a Debian 12 disk image with the packages of "make deb" installed, in build/image
+	@scripts/image
+
+image-check: ## boot the image of "make image" and check the packages at work in it
+	@scripts/image-check
 
 vm: kernel ## a shell (or CMD='...') in a guest of CPUS vCPUs (4); tools/vm/vm has more
 	@tools/vm/vm -c $(CPUS) $(if $(CMD),-- bash -c '$(CMD)')

@@ -12,11 +12,16 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 # A usage error: bad option or argument. Exit status 2, like most tools.
 bad_usage() { printf 'error: %s\n' "$*" >&2; exit 2; }
 
-# Kernel builds: KCC is gcc through ccache when it is installed; fixed
-# build stamps so that rebuilds of unchanged objects stay cache hits.
+# Kernel builds: KCC is gcc through ccache when it is installed, with
+# keys that do not depend on where the checkout is; fixed build stamps
+# so that rebuilds of unchanged objects stay cache hits.
 kbuild_env() {
 	KCC=gcc
 	command -v ccache >/dev/null && KCC="ccache gcc"
+	# Debug info records the build directory, so ccache hashes it unless
+	# told not to: without these a clone at another path (a CI checkout)
+	# would miss the cache for every object of a -g kernel.
+	export CCACHE_BASEDIR="$top" CCACHE_NOHASHDIR=1
 	export KBUILD_BUILD_TIMESTAMP="${KBUILD_BUILD_TIMESTAMP:-2024-01-01}"
 	export KBUILD_BUILD_USER=pvcpu KBUILD_BUILD_HOST=pvcpu
 }

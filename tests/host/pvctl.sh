@@ -40,7 +40,27 @@ out=$(run prometheus); rc=$?
 run set 1,3 >/dev/null; rc=$?
 [ $rc = 0 ] && [ "$(cat "$tmp/dbg/override")" = "1,3" ]; ok $? "set writes the override"
 
-for args in "" "bogus" "set" "set 1 2" "top -n 0" "top -n x" "watch -d" "status extra"; do
+out=$(run prometheus)
+run prometheus -o "$tmp/pvcpu.prom"; rc=$?
+[ $rc = 0 ] && [ "$(cat "$tmp/pvcpu.prom")" = "$out" ] && [ ! -e "$tmp/pvcpu.prom.tmp" ]
+ok $? "prometheus -o writes the metrics to the file, through a renamed temporary (status $rc)"
+out=$(run prometheus -o "$tmp/none/pvcpu.prom" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "creating $tmp/none/pvcpu.prom.tmp" <<<"$out"
+ok $? "prometheus -o into a missing directory fails with a message (status $rc)"
+out=$(PVCTL_SYSFS=$tmp/none "$pvctl" prometheus -o "$tmp/stock.prom" 2>&1); rc=$?
+[ $rc = 1 ] && [ ! -e "$tmp/stock.prom" ] && [ ! -e "$tmp/stock.prom.tmp" ]
+ok $? "prometheus -o on a kernel without support leaves no file (status $rc)"
+
+# --help prints the synopsis of Documentation/pvctl.rst (and of pvctl(1),
+# made from it), on stdout.
+doc=$(sed -n '/^Synopsis/,/^Commands/p' "$top/Documentation/pvctl.rst" | sed -n 's/^  pvctl /pvctl /p')
+out=$("$pvctl" --help | sed 's/^usage: //; s/^ *//'); rc=$?
+[ $rc = 0 ] && [ -n "$doc" ] && [ "$out" = "$doc" ]
+ok $? "--help matches the synopsis in Documentation/pvctl.rst" ||
+	diff <(echo "$doc") <(echo "$out") | sed 's/^/# /'
+
+for args in "" "bogus" "set" "set 1 2" "top -n 0" "top -n x" "watch -d" "status extra" \
+	"status -o x" "prometheus -n 3" "watch -d 2" "--help extra"; do
 	# shellcheck disable=SC2086
 	run $args >/dev/null 2>&1; rc=$?
 	[ $rc = 2 ]; ok $? "usage error for '$args' (status $rc)"

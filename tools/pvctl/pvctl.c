@@ -7,7 +7,9 @@
  *   pvctl watch [-n COUNT]    print every change of the mask, with a timestamp
  *   pvctl top [-n COUNT] [-d SECONDS]
  *                             per-vCPU utilisation, steal and marked state
- *   pvctl prometheus          metrics for node_exporter's textfile collector
+ *   pvctl prometheus [-o FILE]
+ *                             metrics for node_exporter's textfile collector
+ *   pvctl --help              this synopsis, on standard output
  *
  * Exit status: 0, 1 for a failure (with a message), 2 for bad usage.
  */
@@ -28,6 +30,8 @@
 
 static const char *sysfs = "/sys/devices/system/cpu/paravirt";
 static const char *dbg = "/sys/kernel/debug/pvsteal";
+/* A metrics file being written: removed if we die before the rename. */
+static char *partial;
 
 static void die(const char *fmt, ...)
 {
@@ -38,18 +42,22 @@ static void die(const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
+	if (partial)
+		unlink(partial);
 	exit(1);
 }
 
-static void usage(void)
+/* The synopsis: on stdout for --help, on stderr with status 2 for bad usage. */
+static void usage(int status)
 {
-	fprintf(stderr,
+	fprintf(status ? stderr : stdout,
 		"usage: pvctl status\n"
 		"       pvctl set LIST|auto\n"
 		"       pvctl watch [-n COUNT]\n"
 		"       pvctl top [-n COUNT] [-d SECONDS]\n"
-		"       pvctl prometheus\n");
-	exit(2);
+		"       pvctl prometheus [-o FILE]\n"
+		"       pvctl --help\n");
+	exit(status);
 }
 
 /* Read a small file into a static buffer; NULL with errno set on failure. */
@@ -301,39 +309,70 @@ static int cmd_prometheus(void)
 	return 0;
 }
 
+/*
+ * The metrics into FILE, replaced at once: the textfile collector may read
+ * it at any moment and must never see half of it.
+ */
+static int cmd_prometheus_file(const char *file)
+{
+	size_t len = strlen(file) + sizeof(".tmp");
+
+	need_kernel();
+	partial = malloc(len);
+	if (!partial)
+		die("out of memory");
+	snprintf(partial, len, "%s.tmp", file);
+	if (!freopen(partial, "w", stdout))
+		die("creating %s: %s", partial, strerror(errno));
+	cmd_prometheus();
+	if (fflush(stdout) || fsync(STDOUT_FILENO) || ferror(stdout))
+		die("writing %s: %s", partial, strerror(errno));
+	if (rename(partial, file))
+		die("renaming %s to %s: %s", partial, file, strerror(errno));
+	return 0;
+}
+
 static long number(const char *s, long max)
 {
 	char *end;
 	long v = strtol(s, &end, 10);
 
 	if (!*s || *end || v < 1 || v > max)
-		usage();
+		usage(2);
 	return v;
 }
 
 int main(int argc, char **argv)
 {
+	const char *cmd, *out = NULL;
 	long count = -1;
 	double delay = 1;
-	const char *cmd;
 	int opt;
 
 	if (argc < 2)
-		usage();
+		usage(2);
 	cmd = argv[1];
+	if (argc == 2 && (!strcmp(cmd, "--help") || !strcmp(cmd, "-h")))
+		usage(0);
 	/* Test hook: point the tool at fake files. */
 	if (getenv("PVCTL_SYSFS"))
 		sysfs = getenv("PVCTL_SYSFS");
 	if (getenv("PVCTL_DEBUGFS"))
 		dbg = getenv("PVCTL_DEBUGFS");
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:d:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:o:")) != -1) {
 		switch (opt) {
 		case 'n': count = number(optarg, 1000000000); break;
 		case 'd': delay = number(optarg, 3600); break;
-		default: usage();
+		case 'o': out = optarg; break;
+		default: usage(2);
 		}
 	}
+	/* Each option belongs to one command. */
+	if ((out && strcmp(cmd, "prometheus")) ||
+	    (count >= 0 && strcmp(cmd, "watch") && strcmp(cmd, "top")) ||
+	    (delay != 1 && strcmp(cmd, "top")))
+		usage(2);
 	if (!strcmp(cmd, "status") && optind == argc)
 		return cmd_status();
 	if (!strcmp(cmd, "set") && optind == argc - 1)
@@ -343,6 +382,6 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "top") && optind == argc)
 		return cmd_top(count, delay);
 	if (!strcmp(cmd, "prometheus") && optind == argc)
-		return cmd_prometheus();
-	usage();
+		return out ? cmd_prometheus_file(out) : cmd_prometheus();
+	usage(2);
 }
