@@ -23,10 +23,12 @@ grep -qx 'AUTOINSTALL="yes"' "$conf" && grep -qx 'BUILD_EXCLUSIVE_CONFIG="CONFIG
 	grep -qx "PACKAGE_VERSION=\"$ver\"" "$conf"
 ok $? "dkms.conf: version $ver, AUTOINSTALL, BUILD_EXCLUSIVE_CONFIG=CONFIG_PARAVIRT_CPUS"
 
-# dkms ACTION KERNELRELEASE KERNELTREE TREE: one DKMS run in scratch tree TREE.
+# dkms ACTION KERNELRELEASE KERNELTREE TREE [OPTION...]: one DKMS run in
+# scratch tree TREE.
 dkms_run() {
+	local tree=$4
 	dkms "$1" -m pvsteal -v "$ver" -k "$2" --kernelsourcedir "$3" --sourcetree "$tmp/root/usr/src" \
-		--dkmstree "$tmp/$4/dkms" --installtree "$tmp/$4/install" >"$tmp/$4.log" 2>&1
+		--dkmstree "$tmp/$tree/dkms" --installtree "$tmp/$tree/install" "${@:5}" >"$tmp/$tree.log" 2>&1
 }
 
 # The patched kernel: built and installed.
@@ -35,7 +37,10 @@ rel=$(cat "$obj/include/config/kernel.release" 2>/dev/null)
 if [ -z "$rel" ]; then
 	ok 1 "no debug kernel in $obj (make KFLAVOR=debug kernel)"
 else
-	dkms_run install "$rel" "$obj" patched; rc=$?
+	# DKMS installs only into a kernel whose module directory exists, and
+	# runs depmod on the system's /lib/modules unless told not to.
+	mkdir -p "$tmp/patched/install/$rel"
+	dkms_run install "$rel" "$obj" patched --no-depmod; rc=$?
 	ko=$(find "$tmp/patched/install/$rel" -name pvsteal.ko 2>/dev/null)
 	[ $rc = 0 ] && [ -n "$ko" ] && [ "$(modinfo -F vermagic "$ko" | cut -d' ' -f1)" = "$rel" ]
 	ok $? "builds and installs pvsteal.ko for the patched kernel $rel (status $rc)" ||
