@@ -218,25 +218,6 @@ TEST_F_TIMEOUT(pv, every_unmark_returns_work, 3600)
 }
 
 /* How many of @pids run on each CPU of @cpus: the largest count minus the smallest. */
-static int spread(const pid_t *pids, int n, uint64_t cpus)
-{
-	int count[64] = { 0 }, lo = INT32_MAX, hi = 0;
-
-	for (int i = 0; i < n; i++) {
-		int cpu = pv_task_cpu(pids[i]);
-
-		if (cpu >= 0 && cpu < 64)
-			count[cpu]++;
-	}
-	for (int cpu = 0; cpu < 64; cpu++) {
-		if (!(cpus & (1ULL << cpu)))
-			continue;
-		lo = count[cpu] < lo ? count[cpu] : lo;
-		hi = count[cpu] > hi ? count[cpu] : hi;
-	}
-	return hi - lo;
-}
-
 /*
  * Evacuated tasks end up evenly spread over the unmarked CPUs within one
  * balance interval (SPREAD_WAIT_US): pushes from several marked CPUs at
@@ -260,7 +241,7 @@ TEST_F_TIMEOUT(pv, evacuated_tasks_spread_evenly, 120)
 		ASSERT_EQ(0, pv_cpus_of(self->pids, self->npids) & self->marked)
 			TH_LOG("round %d: tasks still on %s after %llu ms", r, self->half,
 			       (unsigned long long)SPREAD_WAIT_US / 1000);
-		d = spread(self->pids, self->npids, unmarked);
+		d = pv_spread(self->pids, self->npids, unmarked);
 		worst = d > worst ? d : worst;
 		if (d > 1 && !uneven++)
 			TH_LOG("round %d: task counts on the unmarked CPUs differ by %d after %llu ms",

@@ -58,6 +58,7 @@ pid_t pv_spawn_busy(const char *name, int pin_cpu);
 int pv_pin(pid_t pid, uint64_t mask);
 void pv_kill_all(pid_t *pids, int n);
 uint64_t pv_cpus_of(const pid_t *pids, int n);
+int pv_spread(const pid_t *pids, int n, uint64_t cpus);
 int64_t pv_wait_cpus(const pid_t *pids, int n, uint64_t mask, uint64_t want,
 		     uint64_t start, uint64_t limit_us);
 int64_t pv_wait_off(const pid_t *pids, int n, uint64_t marked, uint64_t start,

@@ -96,6 +96,29 @@ int pv_pin(pid_t pid, uint64_t mask)
 	return sched_setaffinity(pid, sizeof(set), &set) ? -errno : 0;
 }
 
+/*
+ * How unevenly @pids are spread over @cpus: the largest number of them on
+ * one of those CPUs minus the smallest, by the CPU each last ran on.
+ */
+int pv_spread(const pid_t *pids, int n, uint64_t cpus)
+{
+	int count[64] = { 0 }, lo = INT32_MAX, hi = 0;
+
+	for (int i = 0; i < n; i++) {
+		int cpu = pv_task_cpu(pids[i]);
+
+		if (cpu >= 0 && cpu < 64)
+			count[cpu]++;
+	}
+	for (int cpu = 0; cpu < 64; cpu++) {
+		if (!(cpus & (1ULL << cpu)))
+			continue;
+		lo = count[cpu] < lo ? count[cpu] : lo;
+		hi = count[cpu] > hi ? count[cpu] : hi;
+	}
+	return hi - lo;
+}
+
 void pv_kill_all(pid_t *pids, int n)
 {
 	for (int i = 0; i < n; i++) {
