@@ -94,6 +94,64 @@ TEST_F_TIMEOUT(confined, rt_tasks_use_every_cpu_they_may, 60)
 }
 
 /*
+ * A SCHED_FIFO child at @prio that spins on @cpu: it takes its policy first,
+ * so that it never waits as a fair task behind another spinner there.
+ */
+static pid_t spawn_spinner(int prio, int cpu)
+{
+	pid_t pid = pv_fork_child("pvt-spin", -1);
+
+	if (pid == 0) {
+		struct sched_param sp = { .sched_priority = prio };
+
+		if (sched_setscheduler(0, SCHED_FIFO, &sp) || pv_pin(0, 1ULL << cpu))
+			_exit(1);
+		for (;;)
+			;
+	}
+	return pid;
+}
+
+/*
+ * Two FIFO spinners started on the same marked CPU, then both allowed on
+ * the marked CPUs: the lower one, queued behind the higher, must reach the
+ * other marked CPU. Nothing sleeps or wakes there, so the RT push at
+ * enqueue and the pull of a CPU that lowers its priority never come (the
+ * unmarked CPUs, where the RT test process sleeps, may not take the task):
+ * the tick of the marked CPU must push it, on nohz_full CPUs too. Measured
+ * before that push: the lower one got 0-42% of the higher's time in 2 of 3
+ * rounds, and 0 in every round with nohz_full.
+ */
+TEST_F_TIMEOUT(confined, rt_spinners_use_every_cpu_they_may, 120)
+{
+	int rounds = 10, starved = 0, worst = INT32_MAX;
+	pid_t rt[2];
+	int pct[2];
+
+	ASSERT_EQ(0, pv_mark(self->half));
+	for (int r = 0; r < rounds; r++) {
+		rt[0] = spawn_spinner(50, self->first);
+		ASSERT_GT(rt[0], 0);
+		pv_sleep_us(20000);
+		rt[1] = spawn_spinner(40, self->first);
+		ASSERT_GT(rt[1], 0);
+		pv_sleep_us(100000);
+		for (int i = 0; i < 2; i++)
+			ASSERT_EQ(0, pv_pin(rt[i], self->marked));
+		pv_sleep_us(200000);
+		shares(rt, 2, pct);
+		pv_kill_all(rt, 2);
+		if (pct[1] * 2 < pct[0] && !starved++)
+			TH_LOG("round %d: the lower spinner got %d%%, the higher %d%% of a CPU",
+			       r, pct[1], pct[0]);
+		worst = pct[1] < worst ? pct[1] : worst;
+	}
+	TH_LOG("%d rounds of FIFO spinners allowed on marked %s only: the lower got less than half of the higher in %d (least: %d%% of a CPU)",
+	       rounds, self->half, starved, worst);
+	EXPECT_EQ(0, starved);
+}
+
+/*
  * Two fair tasks allowed only on the marked CPUs, both started on the same
  * one, spread over both while free tasks stay off them: a marked CPU pulls
  * the tasks that have no other CPU, and only those.
