@@ -103,12 +103,14 @@ sim: $(BUILD)/tools/pvsim ## the policy simulator: tables, and per-period CSV in
 	@$(BUILD)/tools/pvsim -o $(BUILD)/sim
 
 # Both test kernels: debug under multi-threaded TCG, jl under single-threaded;
-# and kernel/sched/ of the plain kernel, without lockdep as users run it, for
-# tests/host/irq-windows.sh.
+# kernel/sched/ of the plain kernel, without lockdep as users run it, for
+# tests/host/irq-windows.sh; and kernel/sched/ of a uniprocessor kernel,
+# where every hook of the series is a stub.
 check: deps ## build everything, run the host tests and the kselftests in guests
 	@$(MAKE) -s KFLAVOR=debug module
 	@$(MAKE) -s KFLAVOR=jl module
 	@scripts/kernel-build plain kernel/sched/
+	@scripts/kernel-build up kernel/sched/
 	@$(MAKE) -s selftests tools hosttests
 	@scripts/deb --no-kernel
 	@scripts/check

@@ -60,6 +60,21 @@ static void shares(const pid_t *pids, int n, int *pct)
 }
 
 /*
+ * Two RT tasks started on one marked CPU: let them settle there, allow both
+ * on every marked CPU, and measure their shares once that has had effect.
+ */
+static int widen_and_share(FIXTURE_DATA(confined) *self, const pid_t *rt, int *pct)
+{
+	pv_sleep_us(100000);
+	for (int i = 0; i < 2; i++)
+		if (pv_pin(rt[i], self->marked))
+			return -1;
+	pv_sleep_us(200000);
+	shares(rt, 2, pct);
+	return 0;
+}
+
+/*
  * Two FIFO tasks allowed only on the marked CPUs, both started on the same
  * one. Each time the higher one wakes, it preempts the lower one, which must
  * then move to the other marked CPU (push, or pull by that CPU) rather than
@@ -75,11 +90,7 @@ TEST_F_TIMEOUT(confined, rt_tasks_use_every_cpu_they_may, 60)
 	rt[1] = add(self, pv_spawn_rt(10, self->first));
 	ASSERT_GT(rt[0], 0);
 	ASSERT_GT(rt[1], 0);
-	pv_sleep_us(100000);
-	for (int i = 0; i < 2; i++)
-		ASSERT_EQ(0, pv_pin(rt[i], self->marked));
-	pv_sleep_us(200000);
-	shares(rt, 2, pct);
+	ASSERT_EQ(0, widen_and_share(self, rt, pct));
 	TH_LOG("FIFO tasks allowed on marked %s only: the higher got %d%%, the lower %d%% of a CPU (75%% each if they spread)",
 	       self->half, pct[0], pct[1]);
 	/*
@@ -135,11 +146,7 @@ TEST_F_TIMEOUT(confined, rt_spinners_use_every_cpu_they_may, 120)
 		pv_sleep_us(20000);
 		rt[1] = spawn_spinner(40, self->first);
 		ASSERT_GT(rt[1], 0);
-		pv_sleep_us(100000);
-		for (int i = 0; i < 2; i++)
-			ASSERT_EQ(0, pv_pin(rt[i], self->marked));
-		pv_sleep_us(200000);
-		shares(rt, 2, pct);
+		ASSERT_EQ(0, widen_and_share(self, rt, pct));
 		pv_kill_all(rt, 2);
 		if (pct[1] * 2 < pct[0] && !starved++)
 			TH_LOG("round %d: the lower spinner got %d%%, the higher %d%% of a CPU",
