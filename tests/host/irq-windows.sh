@@ -18,16 +18,20 @@ if [ ${#objs[@]} = 0 ]; then
 fi
 for o in "${objs[@]}"; do
 	n=$((n + 1))
-	# One line per zero-width window: "function+offset".
+	# One line per zero-width window ("function+offset"), then the number
+	# of sti instructions seen.
 	out=$(objdump -d --no-show-raw-insn "$o" | awk '
 		/^[0-9a-f]+ <.*>:$/ { fn = $2; gsub(/[<>:]/, "", fn); prev = ""; next }
 		/^ *[0-9a-f]+:\t/ {
 			split($0, f, "\t"); insn = f[2]; sub(/ .*/, "", insn)
 			if (prev == "sti" && insn == "cli")
 				printf "%s+0x%s\n", fn, addr
+			sti += insn == "sti"
 			prev = insn; addr = f[1]; sub(/:$/, "", addr); gsub(/ /, "", addr)
-		}')
-	sti=$(objdump -d --no-show-raw-insn "$o" | grep -c $'\tsti')
+		}
+		END { print sti + 0 }')
+	sti=${out##*$'\n'}
+	out=$(sed '$d' <<<"$out")
 	if [ -z "$out" ]; then
 		echo "ok $n no sti directly followed by cli in $(basename "$o") ($sti sti)"
 	else
