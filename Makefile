@@ -73,15 +73,18 @@ selftests: ## build and install the kselftests into build/kselftest
 		$(addprefix $(SCX)/,$(SCX_SCHEDS)) $(KSELFTEST)/paravirt/
 
 # Host unit tests: the policy, compiled exactly as the module compiles it.
-HOSTTESTS := $(BUILD)/tests/policy_test $(BUILD)/tests/fake_vcpus
+HOSTTESTS := $(BUILD)/tests/policy_test $(BUILD)/tests/neighbours_test $(BUILD)/tests/fake_vcpus
 hosttests: $(HOSTTESTS)
 $(BUILD)/tests/fake_vcpus: tests/host/fake_vcpus.c
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -o $@ $< -lpthread
-POLICY := kernel/pvsteal/policy.c kernel/pvsteal/policy.h tools/pvsim/model.c tools/pvsim/model.h
-$(BUILD)/tests/policy_test: tests/host/policy_test.c tests/host/tap.h $(POLICY)
+# The policy and the host model behind the simulator and the host tests.
+POLICY_C := kernel/pvsteal/policy.c tools/pvsim/model.c tools/pvsim/scenario.c
+POLICY := $(POLICY_C) kernel/pvsteal/policy.h tools/pvsim/model.h tools/pvsim/scenario.h
+$(BUILD)/tests/policy_test $(BUILD)/tests/neighbours_test: $(BUILD)/tests/%: tests/host/%.c \
+		tests/host/tap.h $(POLICY)
 	@mkdir -p $(@D)
-	gcc $(CFLAGS) -o $@ tests/host/policy_test.c kernel/pvsteal/policy.c tools/pvsim/model.c -lm
+	gcc $(CFLAGS) -o $@ $< $(POLICY_C) -lm
 
 TOOLS := $(BUILD)/tools/pvdemo $(BUILD)/tools/pvsim $(BUILD)/tools/pvctl \
 	 $(BUILD)/tools/pvrelay $(BUILD)/tools/pvbench
@@ -96,7 +99,7 @@ $(BUILD)/tools/pvctl $(BUILD)/tools/pvrelay $(BUILD)/tools/pvdemo $(BUILD)/tools
 	gcc $(CFLAGS) -o $@ $^ -lpthread
 $(BUILD)/tools/pvsim: tools/pvsim/pvsim.c $(POLICY)
 	@mkdir -p $(@D)
-	gcc $(CFLAGS) -o $@ tools/pvsim/pvsim.c kernel/pvsteal/policy.c tools/pvsim/model.c -lm
+	gcc $(CFLAGS) -o $@ $< $(POLICY_C) -lm
 
 sim: $(BUILD)/tools/pvsim ## the policy simulator: tables, and per-period CSV in build/sim
 	@mkdir -p $(BUILD)/sim

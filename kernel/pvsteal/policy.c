@@ -28,7 +28,8 @@
 /* Sums over the active CPUs and over the probed marked ones, in PVP_ONE units. */
 struct pvp_totals {
 	unsigned long long a_steal, a_want, a_busy;
-	unsigned long long m_steal, m_want;
+	unsigned long long m_steal, m_want;	/* probed marked CPUs */
+	unsigned long long m_steal_all;		/* all marked CPUs */
 	unsigned int active, marked, probed;
 };
 
@@ -165,7 +166,10 @@ static void flip(struct pvp_state *s, unsigned int first)
 /*
  * Fold active groups, most steal first, while more than @target CPUs are
  * active; only groups whose steal is above @above percent. Never below
- * min_active: a group that would cross it is skipped for a smaller one.
+ * min_active or @target: a group that would cross either is skipped for a
+ * smaller one, so SMT siblings folding together do not overshoot a host
+ * whose capacity is not a multiple of the group size (and then unfold on
+ * the room the overshoot left).
  */
 static void fold(struct pvp_state *s, const struct pvp_knobs *k,
 		 const struct pvp_mask *online, unsigned int active,
@@ -179,7 +183,7 @@ static void fold(struct pvp_state *s, const struct pvp_knobs *k,
 
 		if (pct(s->g_steal[g], s->g_want[g]) <= above && above)
 			break;
-		if (active - cpus < k->min_active)
+		if (active - cpus < k->min_active || active - cpus < target)
 			continue;
 		flip(s, first);
 		active -= cpus;
@@ -297,21 +301,29 @@ static void step_ours(struct pvp_state *s, const struct pvp_knobs *k,
 }
 
 /*
- * The rule merged for Linux 7.4: mean steal over the active CPUs, in
- * percent of the period; above 5% mark the highest-numbered unmarked
- * group, at or below 2% unmark the lowest-numbered marked one; the first
- * group is never marked.
+ * The steal governor merged for Linux 7.4 (drivers/virt/steal_governor.c,
+ * tip/sched/core 2026-09-28): every interval (1 s, its interval_ms), the
+ * steal of all CPUs, marked ones included, over the interval times the
+ * number of active CPUs, marked ones included (get_system_cpus() is
+ * num_active_cpus()); above high_threshold (500, i.e. 5.00%) one more core
+ * becomes non-preferred, the highest-numbered one, never the first
+ * housekeeping core; at or below low_threshold (200, 2.00%) the
+ * lowest-numbered non-preferred core is preferred again. One core per
+ * interval either way, SMT siblings together.
  */
 static void step_upstream(struct pvp_state *s, const struct pvp_knobs *k,
 			  const struct pvp_mask *online, const struct pvp_totals *t)
 {
-	unsigned long long mean = t->active ? t->a_steal / t->active : 0;
+	unsigned int cpus = t->active + t->marked;
+	unsigned long long steal = t->a_steal + t->m_steal_all;
 	int i, first = -1;
 
+	if (!cpus)
+		return;
 	for (i = 0; i < (int)s->ncpus && first < 0; i++)
 		if (pvp_test(online, i))
 			first = s->g_first[s->cpu[i].group];
-	if (mean * 100 > (unsigned long long)PVP_UPSTREAM_HIGH * PVP_ONE) {
+	if (steal * 100 > (unsigned long long)PVP_UPSTREAM_HIGH * PVP_ONE * cpus) {
 		for (i = s->ncpus - 1; i >= 0; i--) {
 			if (!pvp_test(online, i) || pvp_test(&s->mask, i) ||
 			    s->g_first[s->cpu[i].group] != (unsigned int)i || i == first)
@@ -320,7 +332,7 @@ static void step_upstream(struct pvp_state *s, const struct pvp_knobs *k,
 				flip(s, i);
 			return;
 		}
-	} else if (mean * 100 <= (unsigned long long)PVP_UPSTREAM_LOW * PVP_ONE) {
+	} else if (steal * 100 <= (unsigned long long)PVP_UPSTREAM_LOW * PVP_ONE * cpus) {
 		for (i = 0; i < (int)s->ncpus; i++) {
 			if (pvp_test(online, i) && pvp_test(&s->mask, i) &&
 			    s->g_first[s->cpu[i].group] == (unsigned int)i) {
@@ -414,6 +426,7 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 			continue;
 		}
 		t.marked++;
+		t.m_steal_all += steal;
 		if (steal + busy >= PVP_PROBE_MIN) {
 			t.probed++;
 			t.m_steal += steal;

@@ -17,7 +17,10 @@
 /* Samples are in millionths of the period; a CPU of capacity is PVP_ONE. */
 #define PVP_ONE		1000000U
 
-/* The rule merged for Linux 7.4 (law=upstream): fixed thresholds. */
+/*
+ * The steal governor merged for Linux 7.4 (law=upstream): its default
+ * high_threshold 500 and low_threshold 200, in hundredths of a percent.
+ */
 #define PVP_UPSTREAM_HIGH	5
 #define PVP_UPSTREAM_LOW	2
 

@@ -48,7 +48,7 @@ static void lag_and_noise(unsigned long long seed)
 	if (!seed)
 		return;
 	host.lag = 1;
-	host.noise = NOISE;
+	host.noise.indep = NOISE;
 	host.rng = seed;
 }
 
@@ -429,9 +429,18 @@ static void upstream_law_is_the_7_4_rule(void)
 {
 	knobs.law = PVP_LAW_UPSTREAM;
 	setup(8, 8, 16);
-	inject(0, 7, 10);	/* 10% of what they want: above 5% */
+	/*
+	 * 10% of what the busy CPUs want, over all 8 CPUs (marked ones are
+	 * idle but still counted): above 5% while more than 4 are active.
+	 * Dividing by the unmarked CPUs only would fold to one.
+	 */
+	inject(0, 7, 10);
 	step();
 	EXPECT(vm->st->mask.w[0] == 0x80, "first period: mask %#llx, want CPU 7", vm->st->mask.w[0]);
+	run(20);
+	EXPECT(vm->st->mask.w[0] == 0xf0, "steal over all active CPUs: mask %#llx, want 4-7",
+	       vm->st->mask.w[0]);
+	inject(0, 7, 90);
 	run(20);
 	EXPECT(vm->st->mask.w[0] == 0xfe, "keeps the first core: mask %#llx", vm->st->mask.w[0]);
 	inject(0, 7, 0);
