@@ -15,10 +15,12 @@
  *		  line for none) to switch to manual mode with that mask, or
  *		  "auto" to hand control back to the policy
  *	inject	  "CPULIST PCT": those CPUs lose PCT percent of the time they
- *		  want to run, as on a contended host; "CPULIST +USEC" adds USEC
+ *		  want to run, as on a contended host; "CPULIST host=MCPU":
+ *		  together they run at most MCPU thousandths of a CPU, as a
+ *		  guest given that share by its host; "CPULIST +USEC" adds USEC
  *		  microseconds of measured steal to each of them in the current
  *		  period (a relay of the host's figures); "clear" removes all;
- *		  read shows one "CPULIST PCT" line per injected value
+ *		  read shows one line per injected value
  *	stats	  mode, mask, changes and per-CPU steal, see pvsteal_stats_show()
  *	period_ms, high_pct, low_pct, min_active, mode, law: the parameters
  *
@@ -86,6 +88,8 @@ static const char *const pvsteal_laws[] = {
 #define PVSTEAL_PERIOD_MAX	60000
 /* One relayed amount: at most a minute. */
 #define PVSTEAL_RELAY_MAX_US	60000000
+/* A modelled host: at most as many CPUs as the policy handles. */
+#define PVSTEAL_HOST_MAX_MCPU	(PVP_MAX_CPUS * 1000)
 
 /* Counters of the previous sample, per CPU, and its probe. */
 struct pvsteal_cpu {
@@ -102,6 +106,8 @@ static struct {
 	struct cpumask manual_mask;
 	unsigned int law;
 	unsigned int inject[PVP_MAX_CPUS];	/* percent of the wanted time */
+	bool host[PVP_MAX_CPUS];		/* CPUs sharing host_mcpu */
+	unsigned int host_mcpu;			/* 0: no such host */
 	u64 relayed[PVP_MAX_CPUS];		/* ns added since the last sample */
 	u64 probe_ns;
 	struct workqueue_struct *probe_wq;
@@ -206,6 +212,42 @@ static void pvsteal_sample_cpu(int cpu, u64 period_ns)
 }
 
 /*
+ * The CPUs of "CPULIST host=MCPU" share MCPU thousandths of a CPU, as a
+ * guest that its host gives that share (a cgroup per VM): while a vCPU
+ * runs, it competes with the others that want to run, on average R of
+ * them (their wanted time over the period), for the share, and runs
+ * share / (R + 1) of the time it wants, at most all of it. So fewer
+ * runnable vCPUs lose less, and a probe that spins for a moment next to
+ * vCPUs that are busy all along loses what one more vCPU would.
+ */
+static void pvsteal_apply_host(void)
+{
+	u64 cap = (u64)pv.host_mcpu * (PVP_ONE / 1000), want = 0;
+	int cpu;
+
+	if (!pv.host_mcpu)
+		return;
+	for_each_online_cpu(cpu)
+		if (cpu < PVP_MAX_CPUS && pv.host[cpu])
+			want += pv.samples[cpu].steal + pv.samples[cpu].busy;
+	for_each_online_cpu(cpu) {
+		struct pvp_sample *smp = &pv.samples[cpu];
+		u64 mine = smp->steal + smp->busy, runnable, ran;
+
+		if (cpu >= PVP_MAX_CPUS || !pv.host[cpu] || !mine)
+			continue;
+		runnable = want - mine + PVP_ONE;
+		if (runnable <= cap)
+			continue;
+		ran = div64_u64(mine * cap, runnable);
+		if (ran < smp->busy) {
+			smp->steal = mine - ran;
+			smp->busy = ran;
+		}
+	}
+}
+
+/*
  * The probe: spin on a marked CPU for probe_ns. It is one more runnable
  * vCPU for the host, so the steal it meets, counted in the next sample
  * like any other, is what the CPU would lose if it were unmarked.
@@ -253,6 +295,7 @@ static void pvsteal_sample(void)
 		pvp_set(&online, cpu);
 		pvsteal_sample_cpu(cpu, period_ns);
 	}
+	pvsteal_apply_host();
 
 	ret = pvp_step(pv.policy, &knobs, &online, pv.samples);
 	if (ret && zalloc_cpumask_var(&mask, GFP_KERNEL)) {
@@ -450,6 +493,13 @@ static int inject_show(struct seq_file *m, void *v)
 		cpumask_or(done, done, mask);
 		seq_printf(m, "%*pbl %u\n", cpumask_pr_args(mask), pv.inject[cpu]);
 	}
+	if (pv.host_mcpu) {
+		cpumask_clear(mask);
+		for (cpu = 0; cpu < nr_cpu_ids && cpu < PVP_MAX_CPUS; cpu++)
+			if (pv.host[cpu])
+				cpumask_set_cpu(cpu, mask);
+		seq_printf(m, "%*pbl host=%u\n", cpumask_pr_args(mask), pv.host_mcpu);
+	}
 	mutex_unlock(&pv.lock);
 	free_cpumask_var(done);
 	free_cpumask_var(mask);
@@ -463,6 +513,7 @@ static ssize_t inject_write(struct file *file, const char __user *ubuf,
 	unsigned int val;
 	char *buf, *sp;
 	int cpu, ret;
+	size_t host;
 	bool relay;
 
 	buf = pvsteal_get_write(ubuf, count, ppos);
@@ -476,27 +527,37 @@ static ssize_t inject_write(struct file *file, const char __user *ubuf,
 	if (!strcmp(buf, "clear")) {
 		memset(pv.inject, 0, sizeof(pv.inject));
 		memset(pv.relayed, 0, sizeof(pv.relayed));
+		memset(pv.host, 0, sizeof(pv.host));
+		pv.host_mcpu = 0;
 		ret = 0;
 		goto out;
 	}
-	/* "CPULIST PCT" or "CPULIST +USEC": exactly one space-separated pair */
+	/* "CPULIST PCT", "CPULIST host=MCPU" or "CPULIST +USEC": one pair */
 	ret = -EINVAL;
 	sp = strchr(buf, ' ');
 	if (!sp || strchr(sp + 1, ' '))
 		goto out;
 	*sp++ = '\0';
 	relay = *sp == '+';
-	if (!isdigit(sp[relay]) || kstrtouint(sp + relay, 10, &val))
+	host = str_has_prefix(sp, "host=");
+	if (!isdigit(sp[relay + host]) || kstrtouint(sp + relay + host, 10, &val))
 		goto out;
-	if (relay ? val > PVSTEAL_RELAY_MAX_US : val > 100)
+	if (relay ? val > PVSTEAL_RELAY_MAX_US : host ? val > PVSTEAL_HOST_MAX_MCPU : val > 100)
 		goto out;
 	if (pvsteal_parse_list(buf, mask) || cpumask_empty(mask))
 		goto out;
+	if (host) {
+		/* One host at a time: this one replaces it, host=0 removes it. */
+		memset(pv.host, 0, sizeof(pv.host));
+		pv.host_mcpu = val;
+	}
 	for_each_cpu(cpu, mask) {
 		if (cpu >= PVP_MAX_CPUS)
 			continue;
 		if (relay)
 			pv.relayed[cpu] += (u64)val * NSEC_PER_USEC;
+		else if (host)
+			pv.host[cpu] = val;
 		else
 			pv.inject[cpu] = val;
 	}

@@ -5,14 +5,21 @@
  *
  * Ours, in short: fold (mark) when the active vCPUs lose more than high_pct
  * of the time they want to run, down to the capacity the host gives the
- * guest and never below it; keep probing one marked vCPU with a short
- * pinned spin, and unfold as soon as the probe shows that the host would
- * run more vCPUs without steal. Everything is O(nr_cpus) per period.
+ * guest; keep probing a quarter as many marked vCPUs as there are active
+ * ones with a short pinned spin, and unfold when the probes show
+ * that the host would run more vCPUs without steal. A global fold after
+ * which the guest gets less CPU time and still loses it to steal ceded its
+ * share (a host that shares per vCPU thread gives it to the neighbours):
+ * it is undone with every fold before it, and folding waits, four times
+ * as long each time. Everything is O(nr_cpus) per period.
  */
 #include "policy.h"
 
-/* A fold keeps this much less than a whole CPU of measured capacity. */
-#define PVP_FOLD_SLACK		(PVP_ONE / 6)
+/*
+ * A fold keeps this much less than a whole CPU of measured capacity: two
+ * periods of an 8-vCPU guest's noise move the capacity by about a seventh.
+ */
+#define PVP_FOLD_SLACK		(PVP_ONE / 4)
 /*
  * A guest whose active CPUs want less than half a CPU in all has nothing
  * to gain from folding; a group that wants less than a tenth of a period
@@ -20,13 +27,33 @@
  */
 #define PVP_MIN_WANT		(PVP_ONE / 2)
 #define PVP_MIN_GROUP_WANT	(PVP_ONE / 10)
-/* A marked CPU that ran at least this long was probed. */
+/* A probed CPU that ran at least this long ran its probe. */
 #define PVP_PROBE_MIN		(PVP_ONE / 1000)
+/*
+ * A global fold that cost the guest more than this percent of its CPU
+ * time, plus a tenth of the steal it had, while its active vCPUs still
+ * lose more than high_pct, ceded its share. Measured busy time is what the
+ * guest wanted less what the steal source reports, so its noise grows with
+ * the steal: +-8 points per vCPU and a few shared by all move the busy
+ * time of a guest losing half its time by 5-10%.
+ */
+#define PVP_CEDE_PCT		5
+/*
+ * A fold that ceded will cede again while the same neighbours run: no
+ * global fold for this many periods, four times as long each time it
+ * happens again, or until the contention has been gone for
+ * PVP_CALM_PERIODS in a row (a new episode may be on another host, or
+ * with other neighbours).
+ */
+#define PVP_FOLD_BACKOFF	256
+#define PVP_BACKOFF_MAX		4096
+#define PVP_CALM_PERIODS	32
 /* The longest probe, in microseconds. */
 #define PVP_PROBE_MAX_US	20000U
 
 /* Sums over the active CPUs and over the probed marked ones, in PVP_ONE units. */
 struct pvp_totals {
+	unsigned long long got;		/* busy time of all online CPUs */
 	unsigned long long a_steal, a_want, a_busy;
 	unsigned long long m_steal, m_want;	/* probed marked CPUs */
 	unsigned long long m_steal_all;		/* all marked CPUs */
@@ -51,10 +78,17 @@ void pvp_reset(struct pvp_state *s)
 	s->period = 0;
 	s->last_change = 0;
 	s->probe = (struct pvp_mask){ { 0 } };
+	s->probe_prev = s->probe;
 	s->nprobe = 0;
 	s->probe_next = 0;
-	s->cap_ref = 0;
+	s->probe_pct = 0;
+	s->probe_last = 0;
 	s->hot_cap = 0;
+	s->hot_got = 0;
+	s->check = 0;
+	s->fold_block = 0;
+	s->fold_backoff = PVP_FOLD_BACKOFF;
+	s->calm = 0;
 }
 
 void pvp_init(struct pvp_state *s, unsigned int ncpus)
@@ -63,6 +97,7 @@ void pvp_init(struct pvp_state *s, unsigned int ncpus)
 
 	s->ncpus = umin(ncpus, PVP_MAX_CPUS);
 	s->changes = 0;
+	s->reverts = 0;
 	for (i = 0; i < PVP_MAX_CPUS; i++)
 		s->cpu[i].group = i;
 	pvp_reset(s);
@@ -168,8 +203,7 @@ static void flip(struct pvp_state *s, unsigned int first)
  * active; only groups whose steal is above @above percent. Never below
  * min_active or @target: a group that would cross either is skipped for a
  * smaller one, so SMT siblings folding together do not overshoot a host
- * whose capacity is not a multiple of the group size (and then unfold on
- * the room the overshoot left).
+ * whose capacity is not a multiple of the group size.
  */
 static void fold(struct pvp_state *s, const struct pvp_knobs *k,
 		 const struct pvp_mask *online, unsigned int active,
@@ -203,30 +237,92 @@ static void unfold(struct pvp_state *s, const struct pvp_mask *online,
 }
 
 /*
- * Our law. The steal fraction of the active CPUs says when to fold; the
- * capacity the host gives says how far, and the most it gave during this
- * fold is the floor, so a host that shares per vCPU thread is not ceded
- * more with every period. The probe says when to unfold: the probed CPUs
- * are that many more runnable vCPUs for a moment, so what they lose is
- * what the guest would lose with them unfolded.
+ * The last global fold has been in force for two periods: if it ceded the
+ * guest's share, the host shares per vCPU thread and every fold before it
+ * ceded too. Unfold all, and keep global folds off for a while. 1 if the
+ * mask changed.
  */
-static void step_ours(struct pvp_state *s, const struct pvp_knobs *k,
-		      const struct pvp_mask *online, const struct pvp_totals *t)
+static int judge(struct pvp_state *s, const struct pvp_knobs *k,
+		 const struct pvp_mask *online)
 {
-	unsigned long long cap = t->a_busy, probe_cap = 0, target;
+	unsigned int cede = PVP_CEDE_PCT + s->steal_before / 10, i;
+
+	s->check = 0;
+	/*
+	 * A fold to what the host gives leaves at most high_pct of steal, and
+	 * the guest as much CPU time; it was not the guest's load that fell
+	 * while its vCPUs still lose time.
+	 */
+	if (s->got_after * 100 >= s->got_before * (100 - cede) ||
+	    s->steal_after <= k->high_pct) {
+		s->fold_backoff = PVP_FOLD_BACKOFF;
+		return 0;
+	}
+	for (i = 0; i < s->ncpus; i++)
+		if (pvp_test(online, i))
+			pvp_clear(&s->mask, i);
+	s->reverts++;
+	s->fold_block = s->period + s->fold_backoff;
+	s->fold_backoff = umin(4 * s->fold_backoff, PVP_BACKOFF_MAX);
+	return 1;
+}
+
+/*
+ * The capacity (or CPU time) of two contended periods: their mean, or the
+ * better one when the other is a quarter below it. A burst of host noise
+ * only ever takes time away, and one must not fold the guest below what
+ * the host gives it.
+ */
+static unsigned long long hot_mean(unsigned long long a, unsigned long long b)
+{
+	unsigned long long hi = a > b ? a : b, lo = a > b ? b : a;
+
+	return lo * 4 < hi * 3 ? hi : (a + b) / 2;
+}
+
+/* Periods since @when, which may lie ahead. */
+static int before_period(const struct pvp_state *s, unsigned int when)
+{
+	return (int)(when - s->period) > 0;
+}
+
+/*
+ * Our law. The steal fraction of the active CPUs says when to fold, the
+ * capacity the host gives says how far. The probe says when to unfold:
+ * the probed CPUs are that many more runnable vCPUs for a moment, so what
+ * they lose is what the guest would lose with them unfolded. What the guest
+ * got before and after a global fold says whether it ceded (judge()).
+ * Returns 1 when it asked for a global fold, which is then judged.
+ */
+static unsigned int step_ours(struct pvp_state *s, const struct pvp_knobs *k,
+			      const struct pvp_mask *online, const struct pvp_totals *t)
+{
+	unsigned long long cap = t->a_busy, got = t->got, probe_cap = 0, target;
 	unsigned long long hot_steal = 0, hot_want = 0;
 	unsigned int s_probe = 0, i, hot_cpus = 0;
 	int local, global;
 
-	if (!t->marked)
-		s->cap_ref = 0;
 	/*
 	 * The period right after a change still describes the old mask when
 	 * the steal source lags (the relay; a host that reports late): wait.
 	 */
 	if (s->last_change && s->period - s->last_change < 2) {
 		s->hot_cap = 0;
-		return;
+		s->probe_pct = 0;
+		s->probe_last = 0;
+		return 0;
+	}
+	if (s->check) {
+		/*
+		 * The better of the two periods after the fold: bursts of noise
+		 * only take time away, and must not look like a ceded share.
+		 */
+		if (t->got > s->got_after)
+			s->got_after = t->got;
+		if (!s->check_n || pct(t->a_steal, t->a_want) < s->steal_after)
+			s->steal_after = pct(t->a_steal, t->a_want);
+		if (++s->check_n == 2 && judge(s, k, online))
+			return 0;
 	}
 
 	if (t->probed) {
@@ -260,44 +356,81 @@ static void step_ours(struct pvp_state *s, const struct pvp_knobs *k,
 		 */
 		if (!s->hot_cap) {
 			s->hot_cap = cap + 1;
-			return;
+			s->hot_got = got;
+			s->hot_steal = pct(t->a_steal, t->a_want);
+			return 0;
 		}
-		cap = (cap + s->hot_cap - 1) / 2;
+		s->hot_steal = umin(s->hot_steal, pct(t->a_steal, t->a_want));
+		cap = hot_mean(cap, s->hot_cap - 1);
+		got = hot_mean(got, s->hot_got);
 		s->hot_cap = 0;
 	} else {
 		s->hot_cap = 0;
 	}
+	/*
+	 * The contention has gone for a while (a guest that unfolded after a
+	 * ceded fold may be calm only until its neighbours unfold too): the
+	 * next episode may fold at once.
+	 */
+	if (t->a_steal * 100 < (unsigned long long)k->low_pct * t->a_want || !t->a_want) {
+		if (++s->calm >= PVP_CALM_PERIODS) {
+			s->fold_block = s->period;
+			s->fold_backoff = PVP_FOLD_BACKOFF;
+		}
+	} else {
+		s->calm = 0;
+	}
 	if (local) {
 		fold(s, k, online, t->active, 0, k->high_pct);
-		return;
+		return 0;
 	}
 	if (global) {
-		/* Global: down to the capacity, never below what it was. */
+		/* Not before the last fold has shown what it did, nor while blocked. */
+		if (s->check || before_period(s, s->fold_block))
+			return 0;
+		/* Global: down to the capacity the host gives. */
 		if (probe_cap > cap)
 			cap = probe_cap;
-		if (cap < s->cap_ref)
-			cap = s->cap_ref;
-		s->cap_ref = cap;
 		target = cap > PVP_FOLD_SLACK ? (cap - PVP_FOLD_SLACK + PVP_ONE - 1) / PVP_ONE : 0;
 		fold(s, k, online, t->active, (unsigned int)target, 0);
-		return;
+		s->got_before = got;
+		s->steal_before = s->hot_steal;
+		return 1;
 	}
 
-	if (!t->probed)
-		return;
-	/* The probe ran (almost) unstolen: the contention has gone. */
-	if (s_probe < k->low_pct) {
+	if (!t->probed) {
+		s->probe_pct = 0;
+		s->probe_last = 0;
+		return 0;
+	}
+	/*
+	 * One probe reading carries the noise of one CPU's: the moving
+	 * average of the readings since the last change (weight 1/4) decides,
+	 * but two readings in a row below low_pct, or one below half of it,
+	 * are more than noise.
+	 */
+	i = s->probe_pct;
+	s->probe_pct = i ? (3 * i + 100 * s_probe + 1 + 3) / 4 : 100 * s_probe + 1;
+	if (s_probe * 2 < k->low_pct ||
+	    (s_probe < k->low_pct && s->probe_last && s->probe_last - 1 < k->low_pct))
+		i = s_probe;
+	else if (!i)
+		i = k->low_pct;
+	else
+		i = (s->probe_pct - 1) / 100;
+	s->probe_last = s_probe + 1;
+	/* The probes ran (almost) unstolen: the contention has gone. */
+	if (i < k->low_pct) {
 		unfold(s, online, t->active, s->ncpus);
-		return;
+		return 0;
 	}
 	/*
 	 * The host may have room for some: as many as the capacity the probe
 	 * measured, less 5% for its noise.
 	 */
 	target = (probe_cap * 95 / 100 + PVP_FOLD_SLACK) / PVP_ONE;
-	if (target > t->active && probe_cap > s->cap_ref)
-		s->cap_ref = probe_cap;
 	unfold(s, online, t->active, (unsigned int)target);
+	return 0;
 }
 
 /*
@@ -347,19 +480,23 @@ static void step_upstream(struct pvp_state *s, const struct pvp_knobs *k,
  * The marked groups to probe next period, round robin: one CPU each, and
  * enough of them (a quarter of the active CPUs) that the probe is a load
  * the host notices when it is full: at capacity, k probes among A active
- * vCPUs lose k / (A + k) of their time, at least a fifth.
+ * vCPUs lose k / (A + k) of their time, at least a fifth. None unless
+ * @probe (law=upstream does not probe).
  */
-static void choose_probes(struct pvp_state *s, const struct pvp_mask *online)
+static void choose_probes(struct pvp_state *s, const struct pvp_mask *online, int probe)
 {
 	unsigned int n = s->ncpus, active = 0, want, j, i = 0;
 
 	for (j = 0; j < n; j++)
 		active += pvp_test(online, j) && !pvp_test(&s->mask, j);
-	want = active ? (active + 3) / 4 : 1;
+	want = !probe ? 0 : active ? (active + 3) / 4 : 1;
 
+	s->probe_prev = s->probe;
 	for (j = 0; j < PVP_WORDS; j++)
 		s->probe.w[j] = 0;
 	s->nprobe = 0;
+	if (!want)
+		return;
 	for (j = 0; j < n && s->nprobe < want; j++) {
 		i = (s->probe_next + j) % n;
 		if (pvp_test(online, i) && pvp_test(&s->mask, i) &&
@@ -371,12 +508,18 @@ static void choose_probes(struct pvp_state *s, const struct pvp_mask *online)
 	s->probe_next = (i + 1) % n;
 }
 
+/* A CPU probed this period or the one before. */
+static int is_probe(const struct pvp_state *s, unsigned int cpu)
+{
+	return pvp_test(&s->probe, cpu) || pvp_test(&s->probe_prev, cpu);
+}
+
 int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 	     const struct pvp_mask *online, const struct pvp_sample *smp)
 {
 	struct pvp_totals t = { 0 };
 	struct pvp_mask old = s->mask;
-	unsigned int n = s->ncpus, i;
+	unsigned int n = s->ncpus, i, check = 0, probe_want = 0;
 	int changed = 0;
 
 	s->period++;
@@ -418,6 +561,7 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 		s->g_steal[g] += steal;
 		s->g_want[g] += steal + busy;
 		s->g_n[g]++;
+		t.got += busy;
 		if (!pvp_test(&s->mask, i)) {
 			t.active++;
 			t.a_steal += steal;
@@ -427,11 +571,25 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 		}
 		t.marked++;
 		t.m_steal_all += steal;
-		if (steal + busy >= PVP_PROBE_MIN) {
-			t.probed++;
-			t.m_steal += steal;
-			t.m_want += steal + busy;
-		}
+		if (is_probe(s, i) && steal + busy > probe_want)
+			probe_want = steal + busy;
+	}
+	/*
+	 * The probes: the CPUs this period's samples or, from a lagging
+	 * source, the last period's describe, that ran about as long as the
+	 * longest of them. Other marked CPUs may run kworkers or confined
+	 * tasks for a few milliseconds, which say nothing about room.
+	 */
+	for (i = 0; i < n && probe_want >= PVP_PROBE_MIN; i++) {
+		unsigned int steal = umin(smp[i].steal, PVP_ONE);
+		unsigned int busy = umin(smp[i].busy, PVP_ONE - steal);
+
+		if (!pvp_test(online, i) || !pvp_test(&s->mask, i) || !is_probe(s, i) ||
+		    (steal + busy) * 2 < probe_want)
+			continue;
+		t.probed++;
+		t.m_steal += steal;
+		t.m_want += steal + busy;
 	}
 
 	/*
@@ -443,7 +601,7 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 	else if (k->law == PVP_LAW_UPSTREAM)
 		step_upstream(s, k, online, &t);
 	else
-		step_ours(s, k, online, &t);
+		check = step_ours(s, k, online, &t);
 	apply_flips(s, online, &old);
 
 	for (i = 0; i < PVP_WORDS; i++)
@@ -452,10 +610,11 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 	if (changed) {
 		s->changes++;
 		s->last_change = s->period;
+		/* A global fold is judged; any other change ends a judgement. */
+		s->check = check;
+		s->got_after = 0;
+		s->check_n = 0;
 	}
-	if (k->law == PVP_LAW_OURS)
-		choose_probes(s, online);
-	else
-		s->nprobe = 0;
+	choose_probes(s, online, k->law == PVP_LAW_OURS);
 	return changed;
 }

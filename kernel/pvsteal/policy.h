@@ -61,12 +61,28 @@ struct pvp_state {
 	unsigned int period;		/* periods stepped */
 	unsigned int changes;		/* times the mask changed */
 	unsigned int last_change;	/* period of the last change, 0 = none */
+	unsigned int reverts;		/* folds undone because they ceded */
 	struct pvp_mask mask;		/* marked CPUs */
 	struct pvp_mask probe;		/* marked CPUs to probe next period */
+	struct pvp_mask probe_prev;	/* and the ones probed the period before */
 	unsigned int nprobe;		/* CPUs in probe */
 	unsigned int probe_next;	/* where the round robin of probes goes on */
-	unsigned long long cap_ref;	/* capacity before this fold, PVP_ONE = a CPU */
+	/* Moving average of what the probes lost, hundredths of a percent, +1. */
+	unsigned int probe_pct;		/* 0 = none */
+	unsigned int probe_last;	/* the last reading, percent, +1; 0 = none */
 	unsigned long long hot_cap;	/* 1 + capacity of a contended last period, or 0 */
+	unsigned long long hot_got;	/* and the CPU time the guest got in it */
+	unsigned int hot_steal;		/* and the percent its active CPUs lost */
+	/* The last global fold, until it has shown whether it ceded: */
+	unsigned int check;		/* 1 while it is judged */
+	unsigned long long got_before;	/* CPU time per period before it */
+	unsigned int steal_before;	/* and the percent the active CPUs lost */
+	unsigned long long got_after;	/* the most of the periods after it */
+	unsigned int check_n;		/* periods after it */
+	unsigned int steal_after;	/* the least percent lost in them */
+	/* No global fold before this period, and the next such wait. */
+	unsigned int fold_block, fold_backoff;
+	unsigned int calm;		/* periods in a row without contention */
 	struct pvp_cpu cpu[PVP_MAX_CPUS];
 	/* scratch, per group id: steal and wanted time, CPUs, first CPU */
 	unsigned long long g_steal[PVP_MAX_CPUS], g_want[PVP_MAX_CPUS];

@@ -4,11 +4,13 @@
  * file, the manual override, the knobs, hotplug and module reloads, in a
  * guest with at least 4 CPUs.
  *
- * inject models a contended host: a listed CPU loses its percentage of the
- * time it wants to run, so an idle CPU reports no steal. Each test
- * therefore runs twice as many busy tasks as CPUs, and loads pvsteal
- * afresh with a 100 ms period, so that "within 3 periods" is a fraction
- * of a second.
+ * inject models a contended host: "CPULIST PCT" makes a listed CPU lose
+ * its percentage of the time it wants to run (a host that shares per vCPU
+ * thread: folding does not reduce it), "CPULIST host=MCPU" gives the
+ * listed CPUs that many thousandths of a CPU in all (a host that gives the
+ * guest a share: folding does). An idle CPU reports no steal, so each test
+ * runs twice as many busy tasks as CPUs, and loads pvsteal afresh with a
+ * 100 ms period, so that "within 3 periods" is a fraction of a second.
  */
 #include "../kselftest_harness.h"
 #include "pv_test.h"
@@ -137,15 +139,41 @@ TEST_F(gov, steal_everywhere_folds_to_min_active_and_no_further)
 	for (int min = 1; min <= 2; min++) {
 		snprintf(want, sizeof(want), "%d", min);
 		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/min_active", want));
-		snprintf(all, sizeof(all), "0-%d 80", self->ncpus - 1);
+		/* A host that gives the guest half a CPU. */
+		snprintf(all, sizeof(all), "0-%d host=500", self->ncpus - 1);
 		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", all));
 		/* The highest CPUs go first: min_active of them stay. */
 		snprintf(want, sizeof(want), "%d-%d", min, self->ncpus - 1);
 		EXPECT_GE(wait_mask(want, 3), 0) TH_LOG("min_active %d: mask never became %s", min, want);
 		EXPECT_TRUE(mask_holds(want, 10)) TH_LOG("min_active %d: mask moved", min);
+		ASSERT_EQ(0, pv_read(PV_DEBUGFS "/inject", want, sizeof(want)));
+		EXPECT_STREQ(all, want) TH_LOG("inject reads back differently");
 		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", "clear"));
 		EXPECT_GE(wait_mask("", 3), 0);
 	}
+}
+
+/*
+ * Steal that folding cannot take away (every CPU loses 60% of whatever it
+ * wants, as on a host that shares per vCPU thread with busy neighbours):
+ * a fold only gives the guest's CPU time away, so the governor undoes it
+ * and stays unfolded.
+ */
+TEST_F(gov, steal_that_folding_does_not_reduce_leaves_the_guest_unfolded)
+{
+	char all[32], buf[64];
+	int before = stat_value("changes"), periods;
+
+	snprintf(all, sizeof(all), "0-%d 60", self->ncpus - 1);
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", all));
+	/* Two contended periods, the fold, two periods to judge it, lag. */
+	pv_sleep_us(8 * PERIOD_MS * 1000);
+	periods = wait_mask("", 4);
+	ASSERT_EQ(0, pv_read(PV_SYSFS, buf, sizeof(buf)));
+	EXPECT_GE(periods, 0) TH_LOG("still folded to '%s' 12 periods into the steal", buf);
+	EXPECT_TRUE(mask_holds("", 20)) TH_LOG("folded again");
+	EXPECT_LE(stat_value("changes") - before, 2)
+		TH_LOG("%d changes", stat_value("changes") - before);
 }
 
 /* Wait until the mask is not empty; returns periods waited, or -1. */
@@ -169,7 +197,8 @@ TEST_F(gov, contention_ending_right_after_a_fold_unfolds_within_3_periods)
 	int periods;
 
 	for (int round = 0; round < 3; round++) {
-		snprintf(all, sizeof(all), "0-%d 60", self->ncpus - 1);
+		/* A host that gives the guest 40% of its vCPUs. */
+		snprintf(all, sizeof(all), "0-%d host=%d", self->ncpus - 1, self->ncpus * 400);
 		ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", all));
 		ASSERT_GE(wait_folded(3), 0) TH_LOG("round %d: no fold", round);
 		/* The host frees up at once: nothing marked may stay marked. */
@@ -217,7 +246,7 @@ TEST_F_TIMEOUT(gov, constant_contention_changes_the_mask_at_most_twice_in_50_per
 	char all[32];
 	int before;
 
-	snprintf(all, sizeof(all), "0-%d 50", self->ncpus - 1);
+	snprintf(all, sizeof(all), "0-%d host=%d", self->ncpus - 1, self->ncpus * 500);
 	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/inject", all));
 	ASSERT_GE(wait_folded(3), 0);
 	pv_sleep_us(5 * PERIOD_MS * 1000);	/* settle */
@@ -323,6 +352,8 @@ TEST_F(gov, every_writable_file_rejects_bad_values)
 		{ "mode", { "automatic", "on", "", "auto manual", NULL } },
 		{ "inject", { "2-3", "2-3 101", "x 5", "2-3 5 6", "99999 5", "2-3 -1", "", NULL } },
 		{ "inject", { "2-3 +", "2-3 +x", "2-3 ++5", "2-3 +60000001", "2-3 + 5", "+5", NULL } },
+		{ "inject", { "2-3 host=", "2-3 host=x", "2-3 host=-1", "2-3 host=1024001",
+			      "2-3 +host=5", "host=5", "2-3 host", NULL } },
 		{ "override", { "abc", "1-", "3-1", "1,,2", "auto1", NULL } },
 	};
 	char before[256], after[256], path[128], sysfs[256], sysfs_after[256];

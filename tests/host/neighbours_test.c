@@ -4,10 +4,9 @@
  * (max-min fair hosts per thread and per VM, lagging, noisy and bursty
  * steal, neighbours that are not governed, work left on marked vCPUs,
  * hosts that change), each over PVSIM_SEEDS seeds (20 by default; the long
- * run: PVSIM_SEEDS=400). Every limit is the worst case over the seeds,
- * with its measured value next to it. The scenarios the law does not hold
- * yet (see "Among neighbours" in Documentation/pvsteal.rst) are in the
- * simulator's table, not here.
+ * run: PVSIM_SEEDS=400, figures in Documentation/pvsteal.rst). Each limit
+ * is the worst case over the seeds, or the share of seeds past a limit,
+ * with the law's worst over 20 seeds and the previous law's next to it.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +21,7 @@ struct worst {
 	unsigned int changes, active_min, active_max;
 	double got, useful, steal;
 	int react;
+	unsigned int steal_over_5;	/* seeds with more than 5% steal */
 };
 
 static const struct pvs_scenario *find(const char *name)
@@ -36,7 +36,7 @@ static const struct pvs_scenario *find(const char *name)
 static struct worst run(const char *name)
 {
 	const struct pvs_scenario *sc = find(name);
-	struct worst w = { 0, ~0U, 0, 1e9, 1e9, 0, 0 };
+	struct worst w = { 0, ~0U, 0, 1e9, 1e9, 0, 0, 0 };
 
 	for (unsigned int s = 1; s <= seeds; s++) {
 		struct pvs_result r;
@@ -54,19 +54,48 @@ static struct worst run(const char *name)
 			w.useful = r.useful;
 		if (r.steal > w.steal)
 			w.steal = r.steal;
+		w.steal_over_5 += r.steal > 5;
 		if (r.react_max > w.react)
 			w.react = r.react_max;
 	}
+	printf("# %s: worst of %u seeds: %u changes in a phase, got %.2f, useful %.2f, steal %.0f%% (%u seeds above 5%%), react %d, %u-%u active at the end\n",
+	       name, seeds, w.changes, w.got, w.useful, w.steal, w.steal_over_5, w.react,
+	       w.active_min, w.active_max);
 	return w;
+}
+
+static void never_cedes_to_neighbours_that_are_not_governed(void)
+{
+	/*
+	 * Worst over 20 seeds 0.97-0.99; before the ceding check 0.38-0.65.
+	 * Changes in a phase: a fold that ceded and its undoing (before: 1-2
+	 * and no undoing); the neighbour that arrives when the guest has
+	 * folded on its own makes it fold further first.
+	 */
+	static const struct { const char *name; unsigned int changes; } c[] = {
+		{ "8 vCPUs, 4 CPUs of work, busy 4-thread neighbour, 4 CPUs", 2 },
+		{ "4 vCPUs, busy 6-thread neighbour, 2 CPUs", 2 },
+		{ "8 busy vCPUs, busy 4-thread neighbour, 4 CPUs", 2 },
+		{ "8 busy vCPUs on 4 CPUs, then a busy 4-thread neighbour", 3 },
+		{ "8 x 16 on 32, half governed, per thread", 2 },
+	};
+
+	for (unsigned int i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		struct worst w = run(c[i].name);
+
+		EXPECT(w.got >= 0.95, "%s: a guest got %.2f of its CPU time ungoverned",
+		       c[i].name, w.got);
+		EXPECT(w.changes <= c[i].changes, "%s: %u changes in a phase", c[i].name,
+		       w.changes);
+	}
 }
 
 static void smt_pairs_fold_whole_without_overshoot(void)
 {
 	/*
-	 * 6 active (3 pairs) on 5 CPUs, not 4; before, 31 changes (8 -> 4 -> 8).
-	 * Worst over 20 seeds: 3 changes. Over 400 (PVSIM_SEEDS=400) some
-	 * seeds still reach 6 changes or end unfolded at 8: a burst of noise
-	 * after the fold lets the probe see room.
+	 * 6 active (3 pairs) on 5 CPUs, not 4. Worst over 20 seeds: 4
+	 * changes in 100 periods (a burst of noise folds a pair more, and
+	 * that is undone); before: 31 (8 -> 4 -> 8).
 	 */
 	struct worst w = run("8 vCPUs in SMT pairs on 5 CPUs");
 
@@ -75,9 +104,65 @@ static void smt_pairs_fold_whole_without_overshoot(void)
 	EXPECT(w.changes <= 4, "%u changes in 100 periods", w.changes);
 }
 
+static void work_left_on_marked_vcpus_is_not_a_probe(void)
+{
+	/*
+	 * 2 ms/s on every marked vCPU: settles within a vCPU or two of the
+	 * host's size, worst 8-9 of 8 and 31-34 of 32, at most 13% steal
+	 * over the run (the fold itself included); before: 5, 10 and 43
+	 * active, 28-34%.
+	 */
+	static const struct { const char *name; unsigned int cpus; } c[] = {
+		{ "8 vCPUs on 4 CPUs, 2 ms/s left on marked vCPUs", 4 },
+		{ "16 vCPUs on 8 CPUs, 2 ms/s left on marked vCPUs", 8 },
+		{ "64 vCPUs on 32 CPUs, 2 ms/s left on marked vCPUs", 32 },
+	};
+
+	for (unsigned int i = 0; i < 3; i++) {
+		struct worst w = run(c[i].name);
+
+		EXPECT(w.active_max <= c[i].cpus + 2 && w.active_min + 1 >= c[i].cpus,
+		       "%s: %u-%u active at the end", c[i].name, w.active_min, w.active_max);
+		EXPECT(w.steal <= 15, "%s: %.0f%% steal", c[i].name, w.steal);
+	}
+}
+
+static void follows_a_host_that_shrinks_and_grows(void)
+{
+	/*
+	 * 8 -> 4 -> 2 -> 8 CPUs: the first change within 3 periods of each
+	 * step, the guest's CPU time at least 0.95 of ungoverned (worst
+	 * 0.97-0.99), and at most 5% steal over the run in 19 seeds of 20
+	 * (one noisy seed folds a vCPU short of the host and stays at 21%);
+	 * before, folded at 4 on 2 CPUs: 9-11% in every seed.
+	 */
+	static const char *const names[] = {
+		"8 vCPUs, host 8 -> 4 -> 2 -> 8 CPUs, exact",
+		"8 vCPUs, host 8 -> 4 -> 2 -> 8 CPUs, lag",
+		"8 vCPUs, host 8 -> 4 -> 2 -> 8 CPUs",
+	};
+
+	for (unsigned int i = 0; i < 3; i++) {
+		struct worst w = run(names[i]);
+
+		EXPECT(w.steal_over_5 * 20 <= seeds, "%s: %u of %u seeds above 5%% steal (worst %.1f%%)",
+		       names[i], w.steal_over_5, seeds, w.steal);
+		EXPECT(w.react <= 3, "%s: %d periods to react", names[i], w.react);
+		EXPECT(w.got >= 0.95, "%s: got %.2f of ungoverned", names[i], w.got);
+		EXPECT(w.active_min == 8, "%s: %u active on 8 CPUs at the end", names[i],
+		       w.active_min);
+	}
+}
+
 static void per_vm_hosts_fold_without_ceding(void)
 {
-	/* Worst over 20 seeds: got 0.97-0.99, useful work 1.39x-4.6x. */
+	/*
+	 * Worst over 20 seeds: got 0.98-1.00, useful work 1.35x-4.82x of
+	 * ungoverned, 6-9 changes in a phase of 60 periods (a probe reading
+	 * near low_pct unfolds and the next contended periods fold again;
+	 * one reading instead of their moving average: 12-13); before: got
+	 * 0.97-0.99, 11.
+	 */
 	static const char *const names[] = {
 		"8 x 16 vCPUs on 32 CPUs, per VM",
 		"100 x 64 vCPUs on 1024 CPUs, per VM",
@@ -87,8 +172,9 @@ static void per_vm_hosts_fold_without_ceding(void)
 	for (unsigned int i = 0; i < 3; i++) {
 		struct worst w = run(names[i]);
 
-		EXPECT(w.got >= 0.90, "%s: a guest got %.2f of ungoverned", names[i], w.got);
+		EXPECT(w.got >= 0.95, "%s: a guest got %.2f of ungoverned", names[i], w.got);
 		EXPECT(w.useful >= 1.3, "%s: useful work %.2fx", names[i], w.useful);
+		EXPECT(w.changes <= 9, "%s: %u changes in a phase", names[i], w.changes);
 	}
 }
 
@@ -99,7 +185,10 @@ int main(void)
 	if (env && atoi(env) > 0)
 		seeds = (unsigned int)atoi(env);
 	printf("TAP version 13\n# %u seeds\n", seeds);
+	TAP_RUN(never_cedes_to_neighbours_that_are_not_governed);
 	TAP_RUN(smt_pairs_fold_whole_without_overshoot);
+	TAP_RUN(work_left_on_marked_vcpus_is_not_a_probe);
+	TAP_RUN(follows_a_host_that_shrinks_and_grows);
 	TAP_RUN(per_vm_hosts_fold_without_ceding);
 	return tap_done();
 }

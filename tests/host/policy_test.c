@@ -266,6 +266,37 @@ static void never_folds_below_what_the_host_gives(void)
 	}
 }
 
+static void a_guest_that_wants_little_or_loses_high_pct_stays_unfolded(void)
+{
+	for (int seed = 0; seed <= NSEEDS; seed++) {
+		/* 0.4 CPUs of work on a host that gives 0.1: 75% steal, nothing to gain. */
+		setup(4, 0.4, 0.1);
+		lag_and_noise(seed);
+		EXPECT(run(20) == 0, "seed %d: a guest wanting 0.4 CPUs folded to %u", seed,
+		       nactive());
+	}
+	/* 5 busy vCPUs on 4 CPUs lose exactly 20%: not above high_pct. */
+	setup(5, 5, 4);
+	EXPECT(run(20) == 0, "5 vCPUs on 4 CPUs (20%% steal) folded to %u", nactive());
+}
+
+static void a_cpu_that_wants_next_to_nothing_is_not_folded_for_its_steal(void)
+{
+	struct pvp_sample smp[4] = { { 0, PVP_ONE }, { 0, PVP_ONE }, { 0, PVP_ONE },
+				     /* 5% of the period wanted, 60% of it stolen */
+				     { PVP_ONE / 20 * 6 / 10, PVP_ONE / 20 * 4 / 10 } };
+
+	setup(4, 4, 8);
+	for (int i = 0; i < 10; i++)
+		pvp_step(vm->st, &knobs, &vm->online, smp);
+	EXPECT(vm->st->mask.w[0] == 0, "CPU 3 wanting 5%% folded: mask %#llx", vm->st->mask.w[0]);
+	/* The same CPU wanting the whole period is folded. */
+	smp[3] = (struct pvp_sample){ PVP_ONE * 6 / 10, PVP_ONE * 4 / 10 };
+	for (int i = 0; i < 10; i++)
+		pvp_step(vm->st, &knobs, &vm->online, smp);
+	EXPECT(vm->st->mask.w[0] == 0x8, "CPU 3 wanting 100%%: mask %#llx", vm->st->mask.w[0]);
+}
+
 static void square_wave_folds_and_unfolds_within_3_periods_each_time(void)
 {
 	for (int seed = 0; seed <= NSEEDS; seed++) {
@@ -311,17 +342,16 @@ static void never_marks_below_min_active(void)
 {
 	for (unsigned int min = 1; min <= 4; min++) {
 		knobs.min_active = min;
-		setup(8, 8, 16);
-		inject(0, 7, 90);
+		/* A host that gives the guest half a CPU. */
+		setup(8, 8, 0.5);
 		run(10);
 		EXPECT(nactive() == min, "min_active %u: %u active", min, nactive());
 	}
 	/* SMT pairs: a pair is not split to honour min_active. */
 	knobs.min_active = 3;
-	setup(8, 8, 16);
+	setup(8, 8, 0.5);
 	for (unsigned int i = 0; i < 8; i++)
 		vm->st->cpu[i].group = i / 2;
-	inject(0, 7, 90);
 	run(10);
 	EXPECT(nactive() == 4, "pairs, min_active 3: %u active", nactive());
 	knobs.min_active = 1;
@@ -329,8 +359,7 @@ static void never_marks_below_min_active(void)
 
 static void offline_cpus_are_never_marked(void)
 {
-	setup(4, 4, 8);
-	inject(0, 3, 90);
+	setup(4, 4, 0.5);
 	pvp_clear(&vm->online, 3);
 	run(5);
 	EXPECT(!pvp_test(&vm->st->mask, 3), "offline CPU 3 marked: %#llx", vm->st->mask.w[0]);
@@ -368,8 +397,7 @@ static void a_group_split_by_hotplug_is_whole_again(void)
 
 static void the_last_active_cpu_going_offline_unfolds_to_min_active(void)
 {
-	setup(4, 4, 8);
-	inject(0, 3, 90);
+	setup(4, 4, 0.5);
 	run(10);
 	EXPECT(nactive() == 1 && !pvp_test(&vm->st->mask, 0), "folded to CPU 0: mask %#llx",
 	       vm->st->mask.w[0]);
@@ -387,11 +415,19 @@ static void probe_costs_at_most_half_a_percent(void)
 		for (unsigned int j = 0; j < 4; j++) {
 			double cost;
 
-			setup(sizes[j], 0, 1);
-			cost = pvp_probe_us(vm->st, periods[i]) /
-			       (1000.0 * periods[i] * sizes[j]);
-			EXPECT(cost <= 0.005, "%u CPUs, %u ms: probe costs %.3f%%", sizes[j],
-			       periods[i], 100 * cost);
+			/* However many CPUs are probed: none, one, a quarter of them. */
+			const unsigned int probed[] = { 0, 1, sizes[j] / 4 };
+
+			for (unsigned int p = 0; p < 3; p++) {
+				unsigned int k = probed[p];
+
+				setup(sizes[j], 0, 1);
+				vm->st->nprobe = k;
+				cost = (double)pvp_probe_us(vm->st, periods[i]) * (k ? k : 1) /
+				       (1000.0 * periods[i] * sizes[j]);
+				EXPECT(cost <= 0.005, "%u CPUs, %u probed, %u ms: probes cost %.3f%%",
+				       sizes[j], k, periods[i], 100 * cost);
+			}
 		}
 	}
 }
@@ -483,6 +519,8 @@ int main(void)
 	TAP_RUN(unfolds_within_3_periods_when_the_host_grows);
 	TAP_RUN(at_most_two_changes_in_50_periods);
 	TAP_RUN(never_folds_below_what_the_host_gives);
+	TAP_RUN(a_guest_that_wants_little_or_loses_high_pct_stays_unfolded);
+	TAP_RUN(a_cpu_that_wants_next_to_nothing_is_not_folded_for_its_steal);
 	TAP_RUN(square_wave_folds_and_unfolds_within_3_periods_each_time);
 	TAP_RUN(folds_most_steal_first_and_keeps_smt_siblings_together);
 	TAP_RUN(never_marks_below_min_active);

@@ -33,6 +33,8 @@ const struct pvs_scenario pvs_scenarios[] = {
 	  { 2 }, { { 1, 4, 1, 0, 0, 0, { 1 } }, { 1, 6, 0, 0, 0, 0, { 1 } } } },
 	{ "8 busy vCPUs, busy 4-thread neighbour, 4 CPUs", 0, PVS_NOISY, 1, 100,
 	  { 4 }, { { 1, 8, 1, 0, 0, 0, { 1 } }, { 1, 4, 0, 0, 0, 0, { 1 } } } },
+	{ "8 busy vCPUs on 4 CPUs, then a busy 4-thread neighbour", 0, PVS_NOISY, 2, 50,
+	  { 4, 4 }, { { 1, 8, 1, 0, 0, 0, { 1, 1 } }, { 1, 4, 0, 0, 0, 0, { 0, 1 } } } },
 	/* One guest: SMT, work left on marked vCPUs, a host that changes. */
 	{ "8 vCPUs in SMT pairs on 5 CPUs", 0, PVS_NOISY, 1, 100, { 5 },
 	  { { 1, 8, 1, 1, 0, 0, { 1 } } } },
