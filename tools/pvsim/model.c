@@ -156,7 +156,10 @@ static double got(double want, double lvl)
 	return want < lvl ? want : lvl;
 }
 
-/* The fraction each class of VM @v loses: active @fa, stuck @fs, probes @fp. */
+/*
+ * The fraction each class of VM @v loses: active @fa, stuck @fs, probes
+ * @fp. @plevel is the threads' level per thread, the VMs' level per VM.
+ */
 static void shares(const struct pvm_host *h, const struct pvm_vm *vms, const struct demand *q,
 		   unsigned int nvm, double plevel, double idle_q, double r,
 		   unsigned int v, double *fa, double *fs, double *fp)
@@ -164,11 +167,8 @@ static void shares(const struct pvm_host *h, const struct pvm_vm *vms, const str
 	const struct demand *me = &q[v];
 	double la = plevel, lp;
 
-	if (h->per_vm) {
-		double l = vm_level(h, vms, q, nvm, v, 0);
-
-		la = inner_level(me, got(vm_want(me) / vms[v].weight, l) * vms[v].weight, 0);
-	}
+	if (h->per_vm)
+		la = inner_level(me, got(vm_want(me) / vms[v].weight, plevel) * vms[v].weight, 0);
 	*fa = me->d > 0 ? 1 - got(me->d, la) / me->d : 0;
 	*fs = me->s > 0 ? 1 - got(me->s, la) / me->s : 0;
 	*fp = 0;
@@ -271,14 +271,12 @@ void pvm_step(struct pvm_host *h, struct pvm_vm *vms, unsigned int nvm)
 		f[2 * v] = (struct fill){ q[v].d, q[v].a };
 		f[2 * v + 1] = (struct fill){ q[v].s, q[v].m };
 	}
-	if (!h->per_vm)
-		plevel = level(f, 2 * nvm, h->cpus);
+	/* Per thread: the threads' level; per VM: the VMs' level. */
+	plevel = h->per_vm ? vm_level(h, vms, q, nvm, 0, 0) : level(f, 2 * nvm, h->cpus);
 	/* What the threads get in all: the host's idle part takes probes first. */
 	for (unsigned int v = 0; v < nvm; v++) {
 		if (h->per_vm) {
-			double l = vm_level(h, vms, q, nvm, v, 0);
-
-			alloc += got(vm_want(&q[v]) / vms[v].weight, l) * vms[v].weight;
+			alloc += got(vm_want(&q[v]) / vms[v].weight, plevel) * vms[v].weight;
 		} else {
 			alloc += q[v].a * got(q[v].d, plevel) + q[v].m * got(q[v].s, plevel);
 		}
