@@ -97,7 +97,6 @@ void pvp_init(struct pvp_state *s, unsigned int ncpus)
 
 	s->ncpus = umin(ncpus, PVP_MAX_CPUS);
 	s->changes = 0;
-	s->reverts = 0;
 	for (i = 0; i < PVP_MAX_CPUS; i++)
 		s->cpu[i].group = i;
 	pvp_reset(s);
@@ -261,7 +260,6 @@ static int judge(struct pvp_state *s, const struct pvp_knobs *k,
 	for (i = 0; i < s->ncpus; i++)
 		if (pvp_test(online, i))
 			pvp_clear(&s->mask, i);
-	s->reverts++;
 	s->fold_block = s->period + s->fold_backoff;
 	s->fold_backoff = umin(4 * s->fold_backoff, PVP_BACKOFF_MAX);
 	return 1;
@@ -278,6 +276,25 @@ static unsigned long long hot_mean(unsigned long long a, unsigned long long b)
 	unsigned long long hi = a > b ? a : b, lo = a > b ? b : a;
 
 	return lo * 4 < hi * 3 ? hi : (a + b) / 2;
+}
+
+/*
+ * Record the probes' reading @s_probe (percent lost) and return the one to
+ * decide on. One reading carries the noise of one CPU's: the moving
+ * average of the readings since the last change (weight 1/4) decides, but
+ * two readings in a row below low_pct, or one below half of it, are more
+ * than noise. The first reading alone never says there is room.
+ */
+static unsigned int probe_reading(struct pvp_state *s, const struct pvp_knobs *k,
+				  unsigned int s_probe)
+{
+	unsigned int avg = s->probe_pct, last = s->probe_last;
+
+	s->probe_pct = avg ? (3 * avg + 100 * s_probe + 1 + 3) / 4 : 100 * s_probe + 1;
+	s->probe_last = s_probe + 1;
+	if (s_probe * 2 < k->low_pct || (s_probe < k->low_pct && last && last - 1 < k->low_pct))
+		return s_probe;
+	return avg ? (s->probe_pct - 1) / 100 : k->low_pct;
 }
 
 /* Periods since @when, which may lie ahead. */
@@ -403,24 +420,8 @@ static unsigned int step_ours(struct pvp_state *s, const struct pvp_knobs *k,
 		s->probe_last = 0;
 		return 0;
 	}
-	/*
-	 * One probe reading carries the noise of one CPU's: the moving
-	 * average of the readings since the last change (weight 1/4) decides,
-	 * but two readings in a row below low_pct, or one below half of it,
-	 * are more than noise.
-	 */
-	i = s->probe_pct;
-	s->probe_pct = i ? (3 * i + 100 * s_probe + 1 + 3) / 4 : 100 * s_probe + 1;
-	if (s_probe * 2 < k->low_pct ||
-	    (s_probe < k->low_pct && s->probe_last && s->probe_last - 1 < k->low_pct))
-		i = s_probe;
-	else if (!i)
-		i = k->low_pct;
-	else
-		i = (s->probe_pct - 1) / 100;
-	s->probe_last = s_probe + 1;
 	/* The probes ran (almost) unstolen: the contention has gone. */
-	if (i < k->low_pct) {
+	if (probe_reading(s, k, s_probe) < k->low_pct) {
 		unfold(s, online, t->active, s->ncpus);
 		return 0;
 	}

@@ -61,7 +61,6 @@ struct pvp_state {
 	unsigned int period;		/* periods stepped */
 	unsigned int changes;		/* times the mask changed */
 	unsigned int last_change;	/* period of the last change, 0 = none */
-	unsigned int reverts;		/* folds undone because they ceded */
 	struct pvp_mask mask;		/* marked CPUs */
 	struct pvp_mask probe;		/* marked CPUs to probe next period */
 	struct pvp_mask probe_prev;	/* and the ones probed the period before */

@@ -24,8 +24,8 @@ mutants=(
 	"a ceded fold is not undone|s@	    s->steal_after <= k->high_pct) {@	    1) {@"
 	"no backoff after a ceded fold|s@^	s->fold_block = s->period + s->fold_backoff;@	;@"
 	"kworkers on marked CPUs count as probes|s@(steal + busy) \* 2 < probe_want)@0)@"
-	"one probe reading unfolds|s@		i = (s->probe_pct - 1) / 100;@		i = s_probe;@"
-	"an unstolen probe does not unfold all|s@^	if (i < k->low_pct) {@	if (0) {@"
+	"one probe reading unfolds|s@	return avg ? (s->probe_pct - 1) / 100 : k->low_pct;@	return s_probe;@"
+	"an unstolen probe does not unfold all|s@	if (probe_reading(s, k, s_probe) < k->low_pct) {@	if (probe_reading(s, k, s_probe) < 0) {@"
 	"upstream divides by unmarked CPUs|s@unsigned int cpus = t->active + t->marked;@unsigned int cpus = t->active;@"
 )
 
