@@ -73,15 +73,20 @@ selftests: ## build and install the kselftests into build/kselftest
 		$(addprefix $(SCX)/,$(SCX_SCHEDS)) $(KSELFTEST)/paravirt/
 
 # Host unit tests: the policy, compiled exactly as the module compiles it.
-HOSTTESTS := $(BUILD)/tests/policy_test $(BUILD)/tests/neighbours_test $(BUILD)/tests/fake_vcpus
+HOSTTESTS := $(BUILD)/tests/policy_test $(BUILD)/tests/neighbours_test $(BUILD)/tests/coord_test \
+	     $(BUILD)/tests/fake_vcpus
 hosttests: $(HOSTTESTS)
 $(BUILD)/tests/fake_vcpus: tests/host/fake_vcpus.c
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -o $@ $< -lpthread
-# The policy and the host model behind the simulator and the host tests.
-POLICY_C := kernel/pvsteal/policy.c tools/pvsim/model.c tools/pvsim/scenario.c
-POLICY := $(POLICY_C) kernel/pvsteal/policy.h tools/pvsim/model.h tools/pvsim/scenario.h
-$(BUILD)/tests/policy_test $(BUILD)/tests/neighbours_test: $(BUILD)/tests/%: tests/host/%.c \
+# The policy, the host's coordinator and the host model behind the
+# simulator and the host tests.
+POLICY_C := kernel/pvsteal/policy.c tools/pvhostd/coord.c tools/pvsim/model.c \
+	    tools/pvsim/scenario.c
+POLICY := $(POLICY_C) kernel/pvsteal/policy.h tools/pvhostd/coord.h tools/pvsim/model.h \
+	  tools/pvsim/scenario.h
+$(BUILD)/tests/policy_test $(BUILD)/tests/neighbours_test $(BUILD)/tests/coord_test: \
+		$(BUILD)/tests/%: tests/host/%.c \
 		tests/host/tap.h $(POLICY)
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -o $@ $< $(POLICY_C) -lm

@@ -21,6 +21,10 @@
  *		  microseconds of measured steal to each of them in the current
  *		  period (a relay of the host's figures); "clear" removes all;
  *		  read shows one line per injected value
+ *	capacity  "MCPU SEQ TTL", the host's hint (pvhostd through a guest
+ *		  daemon): the guest has MCPU thousandths of a CPU for the next
+ *		  TTL periods, law=host folds to it; read shows "MCPU SEQ LEFT"
+ *		  with the periods it still holds for, or "none"
  *	stats	  mode, mask, changes and per-CPU steal, see pvsteal_stats_show()
  *	period_ms, high_pct, low_pct, min_active, mode, law: the parameters
  *
@@ -76,11 +80,12 @@ MODULE_PARM_DESC(mode, "auto (steal policy) or manual (debugfs override only)");
 
 static char law_param[12] = "ours";
 module_param_string(law, law_param, sizeof(law_param), 0444);
-MODULE_PARM_DESC(law, "ours (default) or upstream (the rule of Linux 7.4, for comparison)");
+MODULE_PARM_DESC(law, "ours (default), upstream (the rule of Linux 7.4, for comparison) or host (the host's hint, else ours)");
 
 static const char *const pvsteal_laws[] = {
 	[PVP_LAW_OURS] = "ours",
 	[PVP_LAW_UPSTREAM] = "upstream",
+	[PVP_LAW_HOST] = "host",
 };
 
 #define PVSTEAL_MAX_WRITE	(NR_CPUS * 5 + 16)
@@ -90,6 +95,8 @@ static const char *const pvsteal_laws[] = {
 #define PVSTEAL_RELAY_MAX_US	60000000
 /* A modelled host: at most as many CPUs as the policy handles. */
 #define PVSTEAL_HOST_MAX_MCPU	(PVP_MAX_CPUS * 1000)
+/* A hint holds for at most this many periods. */
+#define PVSTEAL_HINT_TTL_MAX	1000
 
 /* Counters of the previous sample, per CPU, and its probe. */
 struct pvsteal_cpu {
@@ -116,6 +123,8 @@ static struct {
 	u64 last_sample_ns;
 	u64 last_change_ns;
 	unsigned long changes, errors;
+	unsigned int hint_seq;		/* of the last hint */
+	enum { HINT_NONE, HINT_HELD, HINT_LAPSED } hint;	/* since auto mode began */
 	u64 cost_ns;			/* time spent sampling and deciding */
 	struct delayed_work work;
 	enum cpuhp_state hp_state;
@@ -298,6 +307,11 @@ static void pvsteal_sample(void)
 	pvsteal_apply_host();
 
 	ret = pvp_step(pv.policy, &knobs, &online, pv.samples);
+	if (pv.law == PVP_LAW_HOST && pv.hint == HINT_HELD && !pv.policy->hint_left) {
+		pv.hint = HINT_LAPSED;
+		pr_info("no hint from the host since seq %u: the steal law decides\n",
+			pv.hint_seq);
+	}
 	if (ret && zalloc_cpumask_var(&mask, GFP_KERNEL)) {
 		for (cpu = 0; cpu < nr_cpu_ids && cpu < PVP_MAX_CPUS; cpu++)
 			if (pvp_test(&pv.policy->mask, cpu))
@@ -336,6 +350,7 @@ static int pvsteal_start_auto(void)
 	if (ret)
 		return ret;
 	pvp_reset(pv.policy);
+	pv.hint = HINT_NONE;
 	pv.cost_ns = 0;
 	/* Counters start afresh: nothing from before auto mode counts. */
 	for_each_possible_cpu(cpu)
@@ -571,6 +586,64 @@ out:
 
 DEFINE_SHOW_STORE_ATTRIBUTE(inject);
 
+/* "MCPU SEQ LEFT", or "none" before the first hint. Caller holds pv.lock. */
+static void pvsteal_hint_show(struct seq_file *m)
+{
+	if (pv.hint != HINT_NONE)
+		seq_printf(m, "%u %u %u\n", pv.policy->hint_mcpu, pv.hint_seq,
+			   pv.policy->hint_left);
+	else
+		seq_puts(m, "none\n");
+}
+
+static int capacity_show(struct seq_file *m, void *v)
+{
+	mutex_lock(&pv.lock);
+	pvsteal_hint_show(m);
+	mutex_unlock(&pv.lock);
+	return 0;
+}
+
+/*
+ * "MCPU SEQ TTL": the host gives the guest MCPU thousandths of a CPU
+ * (0..PVSTEAL_HOST_MAX_MCPU) for the next TTL periods (1..1000). Taken in
+ * any law and mode, used by law=host in auto mode.
+ */
+static ssize_t capacity_write(struct file *file, const char __user *ubuf,
+			      size_t count, loff_t *ppos)
+{
+	unsigned int mcpu, seq, ttl;
+	char *buf, *p, *tok[3];
+	int i, ret = -EINVAL;
+
+	buf = pvsteal_get_write(ubuf, count, ppos);
+	if (IS_ERR(buf))
+		return PTR_ERR(buf);
+	p = buf;
+	for (i = 0; i < 3; i++) {
+		tok[i] = strsep(&p, " ");
+		if (!tok[i] || !isdigit(*tok[i]))
+			goto out;
+	}
+	if (p || kstrtouint(tok[0], 10, &mcpu) || kstrtouint(tok[1], 10, &seq) ||
+	    kstrtouint(tok[2], 10, &ttl) || mcpu > PVSTEAL_HOST_MAX_MCPU ||
+	    !ttl || ttl > PVSTEAL_HINT_TTL_MAX)
+		goto out;
+	mutex_lock(&pv.lock);
+	if (pv.hint == HINT_LAPSED && pv.law == PVP_LAW_HOST)
+		pr_info("the host's hint is back (seq %u)\n", seq);
+	pv.hint = HINT_HELD;
+	pv.hint_seq = seq;
+	pvp_hint(pv.policy, mcpu, ttl);
+	mutex_unlock(&pv.lock);
+	ret = 0;
+out:
+	kfree(buf);
+	return ret ? ret : count;
+}
+
+DEFINE_SHOW_STORE_ATTRIBUTE(capacity);
+
 /*
  * stats:
  *	mode auto|manual
@@ -579,7 +652,9 @@ DEFINE_SHOW_STORE_ATTRIBUTE(inject);
  *	last_change_ms MS	(CLOCK_MONOTONIC, 0 = never)
  *	periods N
  *	errors N
- *	law ours|upstream
+ *	law ours|upstream|host
+ *	decides ours|upstream|host	(law=host without a hint: ours)
+ *	hint MCPU SEQ LEFT|none		(the host's last hint, periods it holds)
  *	probe CPULIST US	(CPUs probed this period, and for how long)
  *	cost_ns N		(mean time per period spent sampling and deciding)
  *	cpu N steal PCT smooth PCT.HH marked 0|1	(one line per online CPU)
@@ -599,6 +674,9 @@ static int stats_show(struct seq_file *m, void *v)
 	seq_printf(m, "periods %u\n", pv.policy->period);
 	seq_printf(m, "errors %lu\n", pv.errors);
 	seq_printf(m, "law %s\n", pvsteal_laws[pv.law]);
+	seq_printf(m, "decides %s\n", pv.law == PVP_LAW_HOST && !pv.policy->hint_left ?
+		   pvsteal_laws[PVP_LAW_OURS] : pvsteal_laws[pv.law]);
+	pvsteal_hint_show(m);
 	seq_puts(m, "probe ");
 	for (cpu = 0; cpu < nr_cpu_ids && cpu < PVP_MAX_CPUS; cpu++)
 		if (!pv.manual && pvp_test(&pv.policy->probe, cpu))
@@ -801,7 +879,7 @@ static int __init pvsteal_init(void)
 	}
 	ret = match_string(pvsteal_laws, ARRAY_SIZE(pvsteal_laws), law_param);
 	if (ret < 0) {
-		pr_err("law must be ours or upstream, not '%s'\n", law_param);
+		pr_err("law must be ours, upstream or host, not '%s'\n", law_param);
 		return -EINVAL;
 	}
 	pv.law = ret;
@@ -845,6 +923,7 @@ static int __init pvsteal_init(void)
 	debugfs_create_file("stats", 0444, pv.dir, NULL, &stats_fops);
 	debugfs_create_file("mode", 0644, pv.dir, NULL, &mode_fops);
 	debugfs_create_file("law", 0644, pv.dir, NULL, &law_fops);
+	debugfs_create_file("capacity", 0644, pv.dir, NULL, &capacity_fops);
 	for (int i = 0; i < ARRAY_SIZE(pvsteal_knob_list); i++)
 		debugfs_create_file(pvsteal_knob_list[i].name, 0644, pv.dir,
 				    (void *)&pvsteal_knob_list[i], &knob_fops);

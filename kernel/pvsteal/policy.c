@@ -89,6 +89,8 @@ void pvp_reset(struct pvp_state *s)
 	s->fold_block = 0;
 	s->fold_backoff = PVP_FOLD_BACKOFF;
 	s->calm = 0;
+	s->hint_mcpu = 0;
+	s->hint_left = 0;
 }
 
 void pvp_init(struct pvp_state *s, unsigned int ncpus)
@@ -110,7 +112,7 @@ int pvp_knobs_valid(const struct pvp_knobs *k, unsigned int ncpus)
 		return -1;
 	if (k->min_active < 1 || k->min_active > ncpus)
 		return -1;
-	if (k->law != PVP_LAW_OURS && k->law != PVP_LAW_UPSTREAM)
+	if (k->law != PVP_LAW_OURS && k->law != PVP_LAW_UPSTREAM && k->law != PVP_LAW_HOST)
 		return -1;
 	return 0;
 }
@@ -477,6 +479,35 @@ static void step_upstream(struct pvp_state *s, const struct pvp_knobs *k,
 	}
 }
 
+void pvp_hint(struct pvp_state *s, unsigned int mcpu, unsigned int ttl)
+{
+	s->hint_mcpu = mcpu;
+	s->hint_left = ttl;
+}
+
+/*
+ * law=host with a hint: fold or unfold to the vCPUs the host's share
+ * covers, no probe. A fraction of a CPU is worth a vCPU, which then loses
+ * some of its time, unless it is small: a share left unused is ceded.
+ */
+static void step_host(struct pvp_state *s, const struct pvp_knobs *k,
+		      const struct pvp_mask *online, const struct pvp_totals *t)
+{
+	unsigned int target = (s->hint_mcpu + 999 - PVP_HINT_ROUND) / 1000;
+
+	/* The steal law starts afresh when the hint stops. */
+	s->hot_cap = 0;
+	s->check = 0;
+	if (target < k->min_active)
+		target = k->min_active;
+	if (target > t->active + t->marked)
+		target = t->active + t->marked;
+	if (t->active > target)
+		fold(s, k, online, t->active, target, 0);
+	else if (t->active < target)
+		unfold(s, online, t->active, target);
+}
+
 /*
  * The marked groups to probe next period, round robin: one CPU each, and
  * enough of them (a quarter of the active CPUs) that the probe is a load
@@ -521,9 +552,11 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 	struct pvp_totals t = { 0 };
 	struct pvp_mask old = s->mask;
 	unsigned int n = s->ncpus, i, check = 0, probe_want = 0;
-	int changed = 0;
+	int changed = 0, hint = k->law == PVP_LAW_HOST && s->hint_left;
 
 	s->period++;
+	if (hint)
+		s->hint_left--;
 	for (i = 0; i < n; i++) {
 		unsigned int g = s->cpu[i].group;
 
@@ -599,6 +632,8 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 	 */
 	if (t.active < umin(k->min_active, t.active + t.marked))
 		unfold(s, online, t.active, umin(k->min_active, t.active + t.marked));
+	else if (hint)
+		step_host(s, k, online, &t);
 	else if (k->law == PVP_LAW_UPSTREAM)
 		step_upstream(s, k, online, &t);
 	else
@@ -616,6 +651,6 @@ int pvp_step(struct pvp_state *s, const struct pvp_knobs *k,
 		s->got_after = 0;
 		s->check_n = 0;
 	}
-	choose_probes(s, online, k->law == PVP_LAW_OURS);
+	choose_probes(s, online, !hint && k->law != PVP_LAW_UPSTREAM);
 	return changed;
 }

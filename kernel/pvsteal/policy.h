@@ -27,7 +27,11 @@
 enum pvp_law {
 	PVP_LAW_OURS,
 	PVP_LAW_UPSTREAM,
+	PVP_LAW_HOST,		/* the host's hint (pvp_hint()), else ours */
 };
+
+/* A hint rounds up to whole vCPUs past this many thousandths of a CPU. */
+#define PVP_HINT_ROUND	100
 
 struct pvp_mask {
 	unsigned long long w[PVP_WORDS];
@@ -82,6 +86,8 @@ struct pvp_state {
 	/* No global fold before this period, and the next such wait. */
 	unsigned int fold_block, fold_backoff;
 	unsigned int calm;		/* periods in a row without contention */
+	/* The host's hint: thousandths of a CPU, and periods it holds for. */
+	unsigned int hint_mcpu, hint_left;
 	struct pvp_cpu cpu[PVP_MAX_CPUS];
 	/* scratch, per group id: steal and wanted time, CPUs, first CPU */
 	unsigned long long g_steal[PVP_MAX_CPUS], g_want[PVP_MAX_CPUS];
@@ -111,6 +117,13 @@ void pvp_init(struct pvp_state *s, unsigned int ncpus);
 void pvp_reset(struct pvp_state *s);
 /* 0 if the knobs are usable for ncpus CPUs, else -1. */
 int pvp_knobs_valid(const struct pvp_knobs *k, unsigned int ncpus);
+/*
+ * The host says the guest has @mcpu thousandths of a CPU for the next @ttl
+ * periods: law=host folds to that many vCPUs, a fraction of a CPU above
+ * PVP_HINT_ROUND counting as one more, and uses the steal law ours when no
+ * hint holds. @ttl 0 drops the hint.
+ */
+void pvp_hint(struct pvp_state *s, unsigned int mcpu, unsigned int ttl);
 /*
  * One period: @online says which CPUs exist now, @smp[cpu] what they did.
  * Updates s->mask and s->probe; returns 1 if the mask changed, else 0.

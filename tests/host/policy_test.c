@@ -489,6 +489,51 @@ static void upstream_law_is_the_7_4_rule(void)
 	knobs.law = PVP_LAW_OURS;
 }
 
+/*
+ * law=host: the host's hint decides while it holds, whole vCPUs rounded
+ * up past a tenth of a CPU, SMT pairs whole, min_active kept, no probe;
+ * without a hint the steal law takes over.
+ */
+static void host_law_folds_to_the_hint_and_the_steal_law_takes_over_after_its_ttl(void)
+{
+	static const struct { unsigned int mcpu, active; } round[] = {
+		{ 3000, 3 }, { 2100, 2 }, { 2101, 3 }, { 0, 1 }, { 7999, 8 }, { 999999, 8 },
+	};
+
+	knobs.law = PVP_LAW_HOST;
+	setup(8, 8, 8);
+	for (unsigned int i = 0; i < sizeof(round) / sizeof(round[0]); i++) {
+		pvp_hint(vm->st, round[i].mcpu, 5);
+		step();
+		EXPECT(nactive() == round[i].active, "hint %u: %u active, want %u",
+		       round[i].mcpu, nactive(), round[i].active);
+		EXPECT(vm->st->nprobe == 0, "hint %u: %u probes", round[i].mcpu, vm->st->nprobe);
+	}
+	/* The hint lapses after 5 periods; the host has room: ours unfolds. */
+	pvp_hint(vm->st, 2000, 5);
+	run(5);
+	EXPECT(nactive() == 2, "within the TTL: %u active, want 2", nactive());
+	EXPECT(periods_until(is_unfolded, 10) <= 10, "the steal law did not unfold: %u active",
+	       nactive());
+	/* SMT pairs (i, i + 4): a hint of 3 CPUs keeps 2 pairs; min_active 3 is kept. */
+	setup(8, 8, 8);
+	for (unsigned int i = 0; i < 8; i++)
+		vm->st->cpu[i].group = i % 4;
+	pvp_hint(vm->st, 3000, 5);
+	step();
+	EXPECT(nactive() == 4, "SMT: %u active, want 4", nactive());
+	for (unsigned int i = 0; i < 4; i++)
+		EXPECT(pvp_test(&vm->st->mask, i) == pvp_test(&vm->st->mask, i + 4),
+		       "pair %u,%u split: mask %#llx", i, i + 4, vm->st->mask.w[0]);
+	knobs.min_active = 3;
+	setup(8, 8, 8);
+	pvp_hint(vm->st, 1000, 5);
+	step();
+	EXPECT(nactive() == 3, "min_active 3: %u active", nactive());
+	knobs.min_active = 1;
+	knobs.law = PVP_LAW_OURS;
+}
+
 static void knobs_are_validated(void)
 {
 	struct pvp_knobs k = { 20, 10, 1, PVP_LAW_OURS };
@@ -507,8 +552,8 @@ static void knobs_are_validated(void)
 	k.min_active = 5;
 	EXPECT(pvp_knobs_valid(&k, 4) < 0, "min_active above the CPU count accepted");
 	k.min_active = 1;
-	k.law = 2;
-	EXPECT(pvp_knobs_valid(&k, 4) < 0, "law 2 accepted");
+	k.law = PVP_LAW_HOST + 1;
+	EXPECT(pvp_knobs_valid(&k, 4) < 0, "law %d accepted", PVP_LAW_HOST + 1);
 }
 
 int main(void)
@@ -530,6 +575,7 @@ int main(void)
 	TAP_RUN(probe_costs_at_most_half_a_percent);
 	TAP_RUN(cost_per_period_is_linear_in_cpus);
 	TAP_RUN(upstream_law_is_the_7_4_rule);
+	TAP_RUN(host_law_folds_to_the_hint_and_the_steal_law_takes_over_after_its_ttl);
 	TAP_RUN(knobs_are_validated);
 	for (unsigned int i = 0; i < nvm; i++)
 		pvm_vm_free(&vms[i]);

@@ -23,6 +23,8 @@ void pvm_vm_init(struct pvm_vm *vm, unsigned int n, double work, int governed,
 			abort();
 		pvp_init(vm->st, n);
 	}
+	pvc_guest_init(&vm->hint, n);
+	vm->hint.cooperates = governed && knobs->law == PVP_LAW_HOST;
 }
 
 void pvm_vm_free(struct pvm_vm *vm)
@@ -247,6 +249,38 @@ static void sample(struct pvm_host *h, struct pvm_vm *vm, const struct demand *q
 	vm->t_useful += vm->useful;
 }
 
+/*
+ * The host's coordinator, when a guest takes its hint: from what each
+ * VM's threads ran and waited last period, every guest's cap.
+ */
+static void coordinate(const struct pvm_host *h, struct pvm_vm *vms, unsigned int nvm)
+{
+	struct pvc_host ch = { .mcpu = (unsigned int)(h->cpus * 1000), .per_vm = h->per_vm };
+	struct pvc_guest *g;
+	int any = 0;
+
+	for (unsigned int v = 0; v < nvm; v++)
+		any |= vms[v].hint.cooperates;
+	if (!any)
+		return;
+	g = calloc(nvm, sizeof(*g));
+	if (!g)
+		abort();
+	for (unsigned int v = 0; v < nvm; v++) {
+		g[v] = vms[v].hint;
+		g[v].used = (unsigned int)(vms[v].busy * 1000);
+		g[v].waited = (unsigned int)(vms[v].steal * 1000);
+		g[v].weight = (unsigned int)(vms[v].weight * 100);
+	}
+	pvc_step(&ch, g, nvm);
+	for (unsigned int v = 0; v < nvm; v++) {
+		vms[v].hint = g[v];
+		if (g[v].cooperates)
+			pvp_hint(vms[v].st, g[v].cap, PVM_HINT_TTL);
+	}
+	free(g);
+}
+
 void pvm_step(struct pvm_host *h, struct pvm_vm *vms, unsigned int nvm)
 {
 	struct demand *q = calloc(nvm, sizeof(*q));
@@ -256,6 +290,7 @@ void pvm_step(struct pvm_host *h, struct pvm_vm *vms, unsigned int nvm)
 
 	if (!q || !f)
 		abort();
+	coordinate(h, vms, nvm);
 	for (unsigned int v = 0; v < nvm; v++) {
 		struct pvm_vm *vm = &vms[v];
 

@@ -31,6 +31,10 @@
  * within its VM's share. A woken thread runs first for about a slice
  * (@wake_ms), so a probe shorter than that sees less than the contention.
  *
+ * Guests governed with law=host take a hint from the host's coordinator
+ * (tools/pvhostd/coord.c), which sees what every VM's threads ran and
+ * waited last period, exactly, as pvhostd reads them from schedstat.
+ *
  * Useful work discounts busy time for vCPU preemption: a preempted lock
  * holder or wakee stalls the VM's other vCPUs (PVM_LHP_COST).
  */
@@ -38,6 +42,7 @@
 #define PVSIM_MODEL_H
 
 #include "../../kernel/pvsteal/policy.h"
+#include "../pvhostd/coord.h"
 
 /* Useful work lost to vCPU preemption: see pvm_step(). */
 #define PVM_LHP_COST	0.3
@@ -63,7 +68,11 @@ struct pvm_vm {
 	/* Totals since pvm_vm_init() */
 	double t_busy, t_steal, t_want, t_useful;
 	unsigned int changes;
+	struct pvc_guest hint;		/* the coordinator's view of it */
 };
+
+/* A hint holds this many periods in the guest. */
+#define PVM_HINT_TTL	5
 
 struct pvm_noise {
 	double indep;			/* +- this on every vCPU's steal fraction */

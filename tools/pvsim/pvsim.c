@@ -25,7 +25,7 @@
 #define CONTENDED	50
 #define AFTER		20
 
-static const char *const law_name[] = { "ours", "upstream" };
+static const char *const law_name[] = { "ours", "upstream", "host" };
 
 struct scenario {
 	const char *name;
@@ -295,13 +295,13 @@ static double policy_us(unsigned int n, double p)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: pvsim [-l ours|upstream|both] [-s SEEDS] [-o DIR]\n");
+	fprintf(stderr, "usage: pvsim [-l ours|upstream|host|all] [-s SEEDS] [-o DIR]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	int laws[2] = { PVP_LAW_OURS, PVP_LAW_UPSTREAM }, nlaws = 2, opt;
+	int laws[3] = { PVP_LAW_OURS, PVP_LAW_UPSTREAM, PVP_LAW_HOST }, nlaws = 3, opt;
 	unsigned int seeds = 20;
 	FILE *csv = NULL;
 	char path[512];
@@ -314,14 +314,15 @@ int main(int argc, char **argv)
 				usage();
 			break;
 		case 'l':
-			if (!strcmp(optarg, "ours")) {
-				nlaws = 1;
-			} else if (!strcmp(optarg, "upstream")) {
+			nlaws = 1;
+			if (!strcmp(optarg, "upstream"))
 				laws[0] = PVP_LAW_UPSTREAM;
-				nlaws = 1;
-			} else if (strcmp(optarg, "both")) {
+			else if (!strcmp(optarg, "host"))
+				laws[0] = PVP_LAW_HOST;
+			else if (!strcmp(optarg, "all"))
+				nlaws = 3;
+			else if (strcmp(optarg, "ours"))
 				usage();
-			}
 			break;
 		case 'o':
 			snprintf(path, sizeof(path), "%s/pvsim.csv", optarg);
