@@ -1,15 +1,17 @@
 #!/bin/bash
-# Mutation testing of the policy: each mutant below changes one rule of
-# kernel/pvsteal/policy.c; the host tests (policy_test, neighbours_test)
-# must fail against every one of them. A mutant that survives names a rule
-# no test holds the law to.
+# Mutation testing of the policy and of the host's coordinator: each mutant
+# below changes one rule of kernel/pvsteal/policy.c or tools/pvhostd/coord.c;
+# the host tests (policy_test, neighbours_test, coord_test) must fail
+# against every one of them. A mutant that survives names a rule no test
+# holds the law to.
 #
-# Each line: a name, then a sed expression that must change policy.c.
+# Each line: a name, then a sed expression that must change the file.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$tmp/kernel/pvsteal" "$tmp/tools/pvsim" "$tmp/tests/host"
-cp "$top"/kernel/pvsteal/policy.h "$tmp/kernel/pvsteal/"
+mkdir -p "$tmp/kernel/pvsteal" "$tmp/tools/pvsim" "$tmp/tools/pvhostd" "$tmp/tests/host"
+cp "$top"/kernel/pvsteal/policy.[ch] "$tmp/kernel/pvsteal/"
 cp "$top"/tools/pvsim/*.[ch] "$tmp/tools/pvsim/"
+cp "$top"/tools/pvhostd/coord.[ch] "$tmp/tools/pvhostd/"
 cp "$top"/tests/host/*_test.c "$top"/tests/host/tap.h "$tmp/tests/host/"
 
 mutants=(
@@ -27,22 +29,38 @@ mutants=(
 	"one probe reading unfolds|s@	return avg ? (s->probe_pct - 1) / 100 : k->low_pct;@	return s_probe;@"
 	"an unstolen probe does not unfold all|s@	if (probe_reading(s, k, s_probe) < k->low_pct) {@	if (probe_reading(s, k, s_probe) < 0) {@"
 	"upstream divides by unmarked CPUs|s@unsigned int cpus = t->active + t->marked;@unsigned int cpus = t->active;@"
+	"the host's hint never lapses|s@		s->hint_left--;@		;@"
+	"the host's hint rounds down|s@(s->hint_mcpu + 999 - PVP_HINT_ROUND) / 1000@s->hint_mcpu / 1000@"
+)
+coord_mutants=(
+	"caps shrink at once|s@		if (g->lower)@		if (1)@"
+	"no holdback for a greedy neighbour|s@			h->holdback = 1;@			;@"
+	"per-VM weights ignored|s@wsum += h->per_vm ? g\[i\].weight : g\[i\].vcpus;@wsum += g[i].vcpus;@"
+	"no margin for a guest with room|s@return umin(all, wanted + (wanted / 4 > PVC_MARGIN ? wanted / 4 : PVC_MARGIN));@return wanted;@"
+	"busy parts not rounded to whole CPUs|s@frac \* 20 <= g->fill@0@"
+	"a reported runnable count is ignored|s@		if (g->runnable < 0)@		if (1)@"
+	"a cap with trailing junk parses|s@parse_numbers(line, \"cap\", v, 3, \&rest) || \*rest ||@parse_numbers(line, \"cap\", v, 3, \&rest) ||@"
 )
 
 n=0 bad=0
-for m in "${mutants[@]}"; do
+for m in "${mutants[@]}" "${coord_mutants[@]/#/coord:}"; do
+	file=kernel/pvsteal/policy.c
+	case "$m" in coord:*) file=tools/pvhostd/coord.c m=${m#coord:} ;; esac
 	name=${m%%|*} expr=${m#*|}
 	n=$((n + 1))
-	sed "$expr" "$top/kernel/pvsteal/policy.c" >"$tmp/kernel/pvsteal/policy.c"
-	if cmp -s "$top/kernel/pvsteal/policy.c" "$tmp/kernel/pvsteal/policy.c"; then
-		echo "not ok $n mutant: $name: the expression changes nothing (policy.c moved on?)"
+	cp "$top"/kernel/pvsteal/policy.c "$tmp/kernel/pvsteal/"
+	cp "$top"/tools/pvhostd/coord.c "$tmp/tools/pvhostd/"
+	sed "$expr" "$top/$file" >"$tmp/$file"
+	if cmp -s "$top/$file" "$tmp/$file"; then
+		echo "not ok $n mutant: $name: the expression changes nothing ($file moved on?)"
 		bad=1
 		continue
 	fi
 	killed=
-	for t in policy_test neighbours_test; do
+	for t in policy_test coord_test neighbours_test; do
 		if ! gcc -O2 -w -o "$tmp/$t" "$tmp/tests/host/$t.c" "$tmp/kernel/pvsteal/policy.c" \
-			"$tmp/tools/pvsim/model.c" "$tmp/tools/pvsim/scenario.c" -lm 2>"$tmp/cc.log"; then
+			"$tmp/tools/pvhostd/coord.c" "$tmp/tools/pvsim/model.c" \
+			"$tmp/tools/pvsim/scenario.c" -lm 2>"$tmp/cc.log"; then
 			echo "not ok $n mutant: $name: does not compile"; cat "$tmp/cc.log" | sed 's/^/# /'
 			bad=1 killed=cc
 			break
