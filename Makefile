@@ -92,14 +92,16 @@ $(BUILD)/tests/policy_test $(BUILD)/tests/neighbours_test $(BUILD)/tests/coord_t
 	gcc $(CFLAGS) -o $@ $< $(POLICY_C) -lm
 
 TOOLS := $(BUILD)/tools/pvdemo $(BUILD)/tools/pvsim $(BUILD)/tools/pvctl \
-	 $(BUILD)/tools/pvrelay $(BUILD)/tools/pvbench
-tools: $(TOOLS) ## pvctl, pvrelay, pvdemo, pvsim and pvbench, in build/tools
+	 $(BUILD)/tools/pvrelay $(BUILD)/tools/pvbench $(BUILD)/tools/pvhostd
+tools: $(TOOLS) ## pvctl, pvrelay, pvhostd, pvdemo, pvsim and pvbench, in build/tools
 # TOOL: its source, and libpvcpu when it uses it.
 $(BUILD)/tools/pvctl: tools/pvctl/pvctl.c $(LIBPVCPU)
-$(BUILD)/tools/pvrelay: tools/pvrelay/pvrelay.c
+$(BUILD)/tools/pvrelay: tools/pvrelay/pvrelay.c $(LIBPVCPU)
 $(BUILD)/tools/pvdemo: tools/pvdemo/pvdemo.c $(LIBPVCPU)
 $(BUILD)/tools/pvbench: tools/bench/pvbench.c $(LIBPVCPU)
-$(BUILD)/tools/pvctl $(BUILD)/tools/pvrelay $(BUILD)/tools/pvdemo $(BUILD)/tools/pvbench:
+$(BUILD)/tools/pvhostd: tools/pvhostd/pvhostd.c tools/pvhostd/coord.c $(LIBPVCPU)
+$(BUILD)/tools/pvctl $(BUILD)/tools/pvrelay $(BUILD)/tools/pvdemo $(BUILD)/tools/pvbench \
+		$(BUILD)/tools/pvhostd:
 	@mkdir -p $(@D)
 	gcc $(CFLAGS) -o $@ $^ -lpthread
 $(BUILD)/tools/pvsim: tools/pvsim/pvsim.c $(POLICY)
@@ -133,7 +135,7 @@ bench: deps ## the overcommit benchmark (BENCHFLAGS='-r 5 -n -s', see tools/benc
 	@tools/bench/bench $(BENCHFLAGS)
 
 # The real-guest path: packages, and a Debian image they are installed in.
-deb: deps ## kernel + pvsteal-dkms + pvcpu-tools packages in build/deb (DEB_CONFIG=cloud, DEB_DBG=1)
+deb: deps ## kernel + pvsteal-dkms + pvcpu-tools + pvhostd packages in build/deb (DEB_CONFIG=cloud, DEB_DBG=1)
 	@scripts/deb
 
 image: deps ## a Debian 12 disk image with the packages of "make deb" installed, in build/image

@@ -6,6 +6,12 @@
 #include "../kselftest_harness.h"
 #include "pv_test.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <termios.h>
+
 FIXTURE(ctl) {
 	char bin[512];
 };
@@ -105,6 +111,97 @@ TEST_F(ctl, prometheus_and_top)
 	EXPECT_NE(NULL, strstr(out, "pvsteal_auto 0\n"));
 	ASSERT_EQ(0, run(self, "top -n 1", out, sizeof(out)));
 	EXPECT_NE(NULL, strstr(out, "paravirt: 3\n")) TH_LOG("%s", out);
+}
+
+/* A line from @fd within @ms into @line; 0, or -1 on a time-out. */
+static int read_line(int fd, char *line, size_t len, int ms)
+{
+	uint64_t end = pv_now_us() + ms * 1000ULL;
+	size_t n = 0;
+
+	while (n < len - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		int64_t left = (int64_t)(end - pv_now_us());
+
+		if (left <= 0 || poll(&p, 1, left / 1000 + 1) <= 0 || read(fd, line + n, 1) != 1)
+			return -1;
+		if (line[n] == '\n') {
+			line[n] = '\0';
+			return 0;
+		}
+		n++;
+	}
+	return -1;
+}
+
+static int wait_sysfs(const char *want, int ms)
+{
+	uint64_t end = pv_now_us() + ms * 1000ULL;
+	char buf[256];
+
+	while (pv_now_us() < end) {
+		if (!pv_read(PV_SYSFS, buf, sizeof(buf)) && !strcmp(buf, want))
+			return 0;
+		pv_sleep_us(10000);
+	}
+	return -1;
+}
+
+/*
+ * pvctl hint, with a fake host on a raw pseudo-terminal in place of the
+ * virtio-serial port: it switches pvsteal to law=host, hands each
+ * "cap MCPU SEQ TTL" to pvsteal, which folds to it, answers "demand
+ * RUNNABLE MASK", and ignores lines that are not hints, without answering
+ * and without dying.
+ */
+TEST_F_TIMEOUT(ctl, hint_takes_the_hosts_hint_and_answers, 60)
+{
+	int master, slave, n = sysconf(_SC_NPROCESSORS_ONLN), runnable;
+	char line[256], want[32], buf[64], mask[64];
+	struct termios tio;
+	pid_t pid;
+
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/mode", "auto"));
+	master = posix_openpt(O_RDWR | O_NOCTTY);
+	ASSERT_GE(master, 0);
+	ASSERT_EQ(0, grantpt(master));
+	ASSERT_EQ(0, unlockpt(master));
+	slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+	ASSERT_GE(slave, 0);
+	ASSERT_EQ(0, tcgetattr(slave, &tio));
+	cfmakeraw(&tio);
+	ASSERT_EQ(0, tcsetattr(slave, TCSANOW, &tio));
+	pid = fork();
+	ASSERT_GE(pid, 0);
+	if (!pid) {
+		execl(self->bin, self->bin, "hint", "-p", ptsname(master), (char *)NULL);
+		_exit(127);
+	}
+	/* One CPU: all but the first fold. */
+	dprintf(master, "cap 1000 7 50\n");
+	ASSERT_EQ(0, read_line(master, line, sizeof(line), 5000)) TH_LOG("no answer to a hint");
+	EXPECT_EQ(2, sscanf(line, "demand %d %63s", &runnable, mask)) TH_LOG("answer '%s'", line);
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/law", buf, sizeof(buf)));
+	EXPECT_STREQ("host", buf);
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/capacity", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "1000 7 ", 7)) TH_LOG("capacity '%s'", buf);
+	snprintf(want, sizeof(want), "1-%d", n - 1);
+	EXPECT_EQ(0, wait_sysfs(want, 3000)) TH_LOG("not folded to %s", want);
+	/* Lines that are not hints: no answer, nothing taken, still running. */
+	dprintf(master, "cap 1 2\nhello\ncap 99999999 1 1\ncap 1000 8 0\n");
+	EXPECT_EQ(-1, read_line(master, line, sizeof(line), 1500)) TH_LOG("answered '%s'", line);
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/capacity", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "1000 7 ", 7)) TH_LOG("capacity '%s'", buf);
+	EXPECT_EQ(0, waitpid(pid, NULL, WNOHANG)) TH_LOG("pvctl hint died");
+	/* The host has room again. */
+	dprintf(master, "cap %d 9 50\n", 1000 * n);
+	EXPECT_EQ(0, read_line(master, line, sizeof(line), 5000)) TH_LOG("no answer");
+	EXPECT_EQ(0, wait_sysfs("", 3000)) TH_LOG("not unfolded");
+	kill(pid, SIGTERM);
+	waitpid(pid, NULL, 0);
+	close(slave);
+	close(master);
+	pv_write(PV_DEBUGFS "/law", "ours");
 }
 
 TEST_HARNESS_MAIN

@@ -191,6 +191,61 @@ static int wait_folded(int periods)
 	}
 }
 
+/* The line of stats that starts with @key, without it; "" if none. */
+static void stat_line(const char *key, char *out, size_t len)
+{
+	char buf[4096], *p;
+	size_t klen = strlen(key);
+
+	out[0] = '\0';
+	if (pv_read(PV_DEBUGFS "/stats", buf, sizeof(buf)))
+		return;
+	for (p = buf; p; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (!strncmp(p, key, klen) && p[klen] == ' ') {
+			snprintf(out, len, "%.*s", (int)strcspn(p + klen + 1, "\n"), p + klen + 1);
+			return;
+		}
+	}
+}
+
+/*
+ * law=host: the host's hint of 2 CPUs folds all but 2 vCPUs at the next
+ * period, the highest first (no steal tells them apart), with no probe;
+ * when no hint comes for its TTL of 5 periods the steal law decides, and
+ * on a host with room it unfolds.
+ */
+TEST_F(gov, host_law_folds_to_the_hint_and_the_steal_law_takes_over_after_its_ttl)
+{
+	char want[32], buf[64];
+	int periods;
+
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/law", "host"));
+	stat_line("decides", buf, sizeof(buf));
+	EXPECT_STREQ("ours", buf);
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/capacity", buf, sizeof(buf)));
+	EXPECT_STREQ("none", buf);
+	ASSERT_EQ(0, pv_write(PV_DEBUGFS "/capacity", "2000 41 5"));
+	snprintf(want, sizeof(want), "2-%d", self->ncpus - 1);
+	periods = wait_mask(want, 1);
+	EXPECT_GE(periods, 0) TH_LOG("not folded to %s a period after the hint", want);
+	stat_line("decides", buf, sizeof(buf));
+	EXPECT_STREQ("host", buf);
+	stat_line("probe", buf, sizeof(buf));
+	EXPECT_EQ('\0', buf[strspn(buf, " 0123456789")]) TH_LOG("probes under a hint: %s", buf);
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/capacity", buf, sizeof(buf)));
+	EXPECT_EQ(0, strncmp(buf, "2000 41 ", 8)) TH_LOG("capacity reads '%s'", buf);
+	/* No new hint: 5 periods on, the steal law decides, and unfolds. */
+	pv_sleep_us(WAIT_US(5));
+	stat_line("decides", buf, sizeof(buf));
+	EXPECT_STREQ("ours", buf);
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/capacity", buf, sizeof(buf)));
+	EXPECT_STREQ("2000 41 0", buf);
+	periods = wait_mask("", 12);
+	EXPECT_GE(periods, 0) TH_LOG("the steal law did not unfold on a free host");
+}
+
 TEST_F(gov, contention_ending_right_after_a_fold_unfolds_within_3_periods)
 {
 	char all[32], buf[64];
@@ -347,7 +402,7 @@ TEST_F(gov, every_writable_file_rejects_bad_values)
 		{ "period_ms", { "0", "9", "60001", "abc", "-1", "10x", "", NULL } },
 		{ "high_pct", { "0", "101", "10", "3", "x", "", NULL } },	/* low_pct is 10 */
 		{ "low_pct", { "20", "21", "100", "x", "-5", "", NULL } },	/* high_pct is 20 */
-		{ "law", { "", "our", "upstream2", "ours upstream", "0", NULL } },
+		{ "law", { "", "our", "upstream2", "ours upstream", "0", "hosts", NULL } },
 		{ "min_active", { "0", "99999", "x", "", NULL } },
 		{ "mode", { "automatic", "on", "", "auto manual", NULL } },
 		{ "inject", { "2-3", "2-3 101", "x 5", "2-3 5 6", "99999 5", "2-3 -1", "", NULL } },
@@ -355,6 +410,9 @@ TEST_F(gov, every_writable_file_rejects_bad_values)
 		{ "inject", { "2-3 host=", "2-3 host=x", "2-3 host=-1", "2-3 host=1024001",
 			      "2-3 +host=5", "host=5", "2-3 host", NULL } },
 		{ "override", { "abc", "1-", "3-1", "1,,2", "auto1", NULL } },
+		{ "capacity", { "", "1", "1 2", "1 2 0", "1 2 1001", "1024001 1 1", "x 1 1", NULL } },
+		{ "capacity", { "1 2 3 4", "-1 2 3", "1  2 3", "1 2 +3", "1 4294967296 1", "none",
+				NULL } },
 	};
 	char before[256], after[256], path[128], sysfs[256], sysfs_after[256];
 
@@ -507,11 +565,15 @@ TEST_F_TIMEOUT(gov, random_writes_are_taken_or_refused_without_a_trace, 600)
 {
 	static const char *const files[] = {
 		"override", "inject", "mode", "law", "period_ms", "high_pct", "low_pct", "min_active",
+		"capacity",
 	};
+	/* No "host": under law=host a hint counts down and capacity reads differently. */
 	static const char *const valid[] = {
 		"2-3", "1", "", "auto", "2-3 40", "1 +5000", "clear", "manual", "auto", "ours",
-		"upstream", "10", "100", "20", "30", "5", "10", "1", "2", "0-1",
+		"upstream", "10", "100", "20", "30", "5", "10", "1", "2", "0-1", "2000 1 5",
 	};
+	const unsigned int nfiles = sizeof(files) / sizeof(files[0]);
+	const unsigned int nvalid = sizeof(valid) / sizeof(valid[0]);
 	int writes = pv_env_u64("PV_FUZZ_WRITES", 10000), taken = 0, refused = 0, other = 0;
 	uint64_t seed = pv_env_u64("PV_FUZZ_SEED", pv_now_us()) | 1, s;
 	char path[128], before[4096], after[4096], mask[256], mask_after[256];
@@ -520,7 +582,7 @@ TEST_F_TIMEOUT(gov, random_writes_are_taken_or_refused_without_a_trace, 600)
 	s = seed;
 	TH_LOG("seed %llu (PV_FUZZ_SEED to repeat)", (unsigned long long)seed);
 	for (int w = 0; w < writes; w++) {
-		const char *file = files[rnd(&s) % 8];
+		const char *file = files[rnd(&s) % nfiles];
 		size_t len;
 		ssize_t n;
 		int fd, kind = rnd(&s) % 3;
@@ -530,7 +592,7 @@ TEST_F_TIMEOUT(gov, random_writes_are_taken_or_refused_without_a_trace, 600)
 			for (size_t i = 0; i < len; i++)
 				data[i] = rnd(&s);
 		} else {		/* a valid value, then junk or not */
-			len = snprintf(data, sizeof(data), "%s", valid[rnd(&s) % 20]);
+			len = snprintf(data, sizeof(data), "%s", valid[rnd(&s) % nvalid]);
 			if (kind == 2) {
 				size_t junk = rnd(&s) % 16 + 1;
 

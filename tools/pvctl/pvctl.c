@@ -9,6 +9,8 @@
  *                             per-vCPU utilisation, steal and marked state
  *   pvctl prometheus [-o FILE]
  *                             metrics for node_exporter's textfile collector
+ *   pvctl hint [-p PORT]      the host's hint (pvhostd) from the virtio-serial
+ *                             port into pvsteal, which it switches to law=host
  *   pvctl --help              this synopsis, on standard output
  *
  * Exit status: 0, 1 for a failure (with a message), 2 for bad usage.
@@ -56,6 +58,7 @@ static void usage(int status)
 		"       pvctl watch [-n COUNT]\n"
 		"       pvctl top [-n COUNT] [-d SECONDS]\n"
 		"       pvctl prometheus [-o FILE]\n"
+		"       pvctl hint [-p PORT]\n"
 		"       pvctl --help\n");
 	exit(status);
 }
@@ -332,6 +335,126 @@ static int cmd_prometheus_file(const char *file)
 	return 0;
 }
 
+/* Runnable tasks now, from /proc/stat's procs_running, less the reader. */
+static int runnable_now(void)
+{
+	char *s = slurp("/proc/stat"), *p;
+
+	p = s ? strstr(s, "\nprocs_running ") : NULL;
+	return p && atoi(p + 15) > 0 ? atoi(p + 15) - 1 : 0;
+}
+
+/* pvsteal's law is host: then the guest takes the hints, in auto mode. */
+static int law_is_host(void)
+{
+	char path[256], *s;
+
+	snprintf(path, sizeof(path), "%s/law", dbg);
+	s = slurp(path);
+	return s && !strcmp(s, "host");
+}
+
+static int auto_mode(void)
+{
+	char path[256], *s;
+
+	snprintf(path, sizeof(path), "%s/mode", dbg);
+	s = slurp(path);
+	return s && !strcmp(s, "auto");
+}
+
+/*
+ * One line from the host: "cap MCPU SEQ TTL" goes to pvsteal's capacity,
+ * which checks it, and is answered with "demand RUNNABLE MASK": the mean
+ * runnable tasks since the last answer and the mask now.
+ */
+static void hint_line(int fd, const char *line, double runnable)
+{
+	unsigned int mcpu, seq, ttl;
+	char path[256], val[64], end, *mask;
+	static time_t warned;
+	int ret;
+
+	snprintf(path, sizeof(path), "%s/capacity", dbg);
+	if (sscanf(line, "cap %u %u %u%c", &mcpu, &seq, &ttl, &end) != 3 ||
+	    strncmp(line, "cap ", 4)) {
+		ret = -EINVAL;
+	} else {
+		snprintf(val, sizeof(val), "%u %u %u", mcpu, seq, ttl);
+		ret = pv_write(path, val);
+	}
+	if (ret) {
+		if (time(NULL) - warned >= 60) {
+			fprintf(stderr, "pvctl: hint \"%.40s\" not taken: %s\n", line, strerror(-ret));
+			warned = time(NULL);
+		}
+		return;
+	}
+	if (!law_is_host() || !auto_mode()) {
+		if (time(NULL) - warned >= 60) {
+			fprintf(stderr, "pvctl: pvsteal is not in auto mode with law=host: the hint is not used\n");
+			warned = time(NULL);
+		}
+		return;
+	}
+	mask = mask_now();
+	mask[strcspn(mask, "\n")] = '\0';
+	dprintf(fd, "demand %d %s\n", (int)(runnable + 0.5), *mask ? mask : "-");
+}
+
+static int cmd_hint(const char *port)
+{
+	char path[256], buf[512], line[256];
+	double sum = 0;
+	size_t len = 0;
+	int fd, n = 0;
+
+	need_module();
+	snprintf(path, sizeof(path), "%s/law", dbg);
+	if (!law_is_host() && pv_write(path, "host"))
+		die("cannot switch pvsteal to law=host: %s", strerror(errno));
+	fd = open(port, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		die("opening %s: %s (is there a virtio-serial port %s?)", port, strerror(errno),
+		    "org.pvcpu.hint.0");
+	fprintf(stderr, "pvctl: taking the host's hints from %s\n", port);
+	for (;;) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		ssize_t got;
+
+		/* Sample what is runnable every 100 ms between hints. */
+		sum += runnable_now();
+		n++;
+		if (poll(&pfd, 1, 100) <= 0)
+			continue;
+		if (pfd.revents & POLLHUP && !(pfd.revents & POLLIN)) {
+			/* No host end on the port (pvhostd restarting): wait for it. */
+			sleep(1);
+			continue;
+		}
+		got = read(fd, buf, sizeof(buf));
+		if (got < 0 && errno != EAGAIN && errno != EINTR)
+			die("reading %s: %s", port, strerror(errno));
+		for (ssize_t i = 0; i < got; i++) {
+			if (buf[i] != '\n') {
+				if (len < sizeof(line) - 1)
+					line[len++] = buf[i];
+				else
+					len = sizeof(line);	/* too long: dropped */
+				continue;
+			}
+			if (len < sizeof(line)) {
+				line[len] = '\0';
+				hint_line(fd, line, sum / n);
+				sum = 0;
+				n = 0;
+			}
+			len = 0;
+		}
+	}
+	return 0;
+}
+
 static long number(const char *s, long max)
 {
 	char *end;
@@ -344,7 +467,7 @@ static long number(const char *s, long max)
 
 int main(int argc, char **argv)
 {
-	const char *cmd, *out = NULL;
+	const char *cmd, *out = NULL, *port = "/dev/virtio-ports/org.pvcpu.hint.0";
 	long count = -1;
 	double delay = 1;
 	int opt;
@@ -360,16 +483,18 @@ int main(int argc, char **argv)
 	if (getenv("PVCTL_DEBUGFS"))
 		dbg = getenv("PVCTL_DEBUGFS");
 	optind = 2;
-	while ((opt = getopt(argc, argv, "n:d:o:")) != -1) {
+	while ((opt = getopt(argc, argv, "n:d:o:p:")) != -1) {
 		switch (opt) {
 		case 'n': count = number(optarg, 1000000000); break;
 		case 'd': delay = number(optarg, 3600); break;
 		case 'o': out = optarg; break;
+		case 'p': port = optarg; break;
 		default: usage(2);
 		}
 	}
 	/* Each option belongs to one command. */
 	if ((out && strcmp(cmd, "prometheus")) ||
+	    (strcmp(port, "/dev/virtio-ports/org.pvcpu.hint.0") && strcmp(cmd, "hint")) ||
 	    (count >= 0 && strcmp(cmd, "watch") && strcmp(cmd, "top")) ||
 	    (delay != 1 && strcmp(cmd, "top")))
 		usage(2);
@@ -383,5 +508,7 @@ int main(int argc, char **argv)
 		return cmd_top(count, delay);
 	if (!strcmp(cmd, "prometheus") && optind == argc)
 		return out ? cmd_prometheus_file(out) : cmd_prometheus();
+	if (!strcmp(cmd, "hint") && optind == argc)
+		return cmd_hint(port);
 	usage(2);
 }

@@ -180,8 +180,12 @@ void pvc_step(struct pvc_host *h, struct pvc_guest *g, unsigned int n)
 	for (i = 0; i < n; i++) {
 		unsigned int all = g[i].vcpus * 1000;
 
-		if (!g[i].cooperates)
+		if (!g[i].cooperates) {
+			/* What it is sent, should it start taking hints: all of it. */
+			g[i].cap = all;
+			g[i].lower = 0;
 			continue;
+		}
 		/* At least 1, so that a proposal is never mistaken for none. */
 		set_cap(&g[i], h->contended && !h->holdback ?
 			umin(g[i].fill ? g[i].fill : 1, all) : all);

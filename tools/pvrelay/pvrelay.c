@@ -18,7 +18,6 @@
  * the QEMU process does, or on SIGINT/SIGTERM.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -29,6 +28,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "pvcpu.h"
 
 #define MAX_VCPUS	64
 
@@ -54,41 +55,6 @@ static uint64_t now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
-
-/* The thread ids of the "CPU n/TCG" (or "CPU n/KVM") threads, by n. */
-static int find_vcpus(int pid, int *tid)
-{
-	char path[320], comm[64];
-	struct dirent *de;
-	int n = 0, cpu;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "/proc/%d/task", pid);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	for (int i = 0; i < MAX_VCPUS; i++)
-		tid[i] = -1;
-	while ((de = readdir(d))) {
-		FILE *f;
-
-		if (de->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%d/task/%s/comm", pid, de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (fgets(comm, sizeof(comm), f) && sscanf(comm, "CPU %d/", &cpu) == 1 &&
-		    cpu >= 0 && cpu < MAX_VCPUS) {
-			tid[cpu] = atoi(de->d_name);
-			if (cpu + 1 > n)
-				n = cpu + 1;
-		}
-		fclose(f);
-	}
-	closedir(d);
-	return n;
 }
 
 /* The vCPU count of QEMU's "-smp N" or "-smp cpus=N,...", or 0. */
@@ -117,7 +83,7 @@ static int smp_of(int pid)
 }
 
 /* How many of the first @n vCPUs have a thread. */
-static int found(const int *tid, int n)
+static int found(const pid_t *tid, int n)
 {
 	int k = 0;
 
@@ -129,25 +95,16 @@ static int found(const int *tid, int n)
 /* Run delay of a thread in ns; false when it is gone. */
 static bool run_delay(int pid, int tid, uint64_t *ns)
 {
-	char path[128];
-	unsigned long long run, wait;
-	FILE *f;
-	bool ok;
+	uint64_t run;
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", pid, tid);
-	f = fopen(path, "r");
-	if (!f)
-		return false;
-	ok = fscanf(f, "%llu %llu", &run, &wait) == 2;
-	fclose(f);
-	*ns = wait;
-	return ok;
+	return !pv_schedstat(pid, tid, &run, ns);
 }
 
 int main(int argc, char **argv)
 {
-	int pid = 0, period_ms = 200, out = -1, tid[MAX_VCPUS], n = 0, want = 0, stable = 0, opt;
+	int pid = 0, period_ms = 200, out = -1, n = 0, want = 0, stable = 0, opt;
 	uint64_t last[MAX_VCPUS], t_last, t0;
+	pid_t tid[MAX_VCPUS];
 	const char *outpath = NULL;
 	FILE *csv = NULL;
 	char *end;
@@ -199,7 +156,7 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 100 && !stop; i++) {
 		int prev = n;
 
-		n = find_vcpus(pid, tid);
+		n = pv_qemu_vcpus(pid, tid, MAX_VCPUS);
 		if (n == -ENOENT)
 			die("no process %s", argv[optind - 1]);
 		if (want ? n >= want && found(tid, want) == want : n > 0 && n == prev && ++stable >= 5)

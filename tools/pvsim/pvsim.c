@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * pvsim: the pvsteal policy (kernel/pvsteal/policy.c, the same file the
- * module compiles) against the host model of model.h, for both laws.
+ * module compiles) against the host model of model.h, for its three laws;
+ * law=host takes the hint of the coordinator of tools/pvhostd/coord.c.
  *
  * Scenarios: one governed guest whose host becomes contended for 50
  * periods and then frees up again, with the steal source exact or lagging
@@ -11,7 +12,7 @@
  *
  * Then the scenarios of scenario.c over SEEDS seeds (20).
  *
- * Usage: pvsim [-l ours|upstream|both] [-s SEEDS] [-o DIR]
+ * Usage: pvsim [-l ours|upstream|host|all] [-s SEEDS] [-o DIR]
  */
 #include <getopt.h>
 #include <stdio.h>

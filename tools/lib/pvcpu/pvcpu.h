@@ -48,6 +48,14 @@ struct pv_cpu_time {
 };
 int pv_cpu_times(struct pv_cpu_time *t, int max);
 
+/*
+ * QEMU's vCPU threads, on the host (qemu.c): tid[n] of the "CPU n/KVM" or
+ * "CPU n/TCG" thread of @pid, -1 for none, n < @max; returns the highest
+ * n + 1 or -errno. pv_schedstat(): a thread's run time and run delay.
+ */
+int pv_qemu_vcpus(pid_t pid, pid_t *tid, int max);
+int pv_schedstat(pid_t pid, pid_t tid, uint64_t *run_ns, uint64_t *wait_ns);
+
 /* Tasks (task.c) */
 /* Between two looks at /proc: a poller at real-time priority must not hog a CPU. */
 #define PV_POLL_US	500
