@@ -14,7 +14,7 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module scx selftests tools hosttests check demo bench sim vm bisect-check size patches \
+.PHONY: help deps kernel module scx selftests tools hosttests check demo bench bench-multi sim vm bisect-check size patches \
 	deb image image-check clean
 
 help: ## this list
@@ -133,6 +133,11 @@ bench: deps ## the overcommit benchmark (BENCHFLAGS='-r 5 -n -s', see tools/benc
 	@scripts/kernel-build --base plain
 	@$(MAKE) -s tools
 	@tools/bench/bench $(BENCHFLAGS)
+
+bench-multi: deps ## three guests on one host: no governor, the steal law, pvhostd's hint (BENCHFLAGS='-r 3', see tools/bench/multi)
+	@$(MAKE) -s KFLAVOR=plain module
+	@$(MAKE) -s tools
+	@tools/bench/multi $(BENCHFLAGS)
 
 # The real-guest path: packages, and a Debian image they are installed in.
 deb: deps ## kernel + pvsteal-dkms + pvcpu-tools + pvhostd packages in build/deb (DEB_CONFIG=cloud, DEB_DBG=1)

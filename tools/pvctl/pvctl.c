@@ -402,9 +402,14 @@ static void hint_line(int fd, const char *line, double runnable)
 	dprintf(fd, "demand %d %s\n", (int)(runnable + 0.5), *mask ? mask : "-");
 }
 
+/*
+ * Only the last complete line of what one read returns is acted on: a
+ * backlog that queued while nobody read the port (the host writes every
+ * period) holds older hints that the newest replaces.
+ */
 static int cmd_hint(const char *port)
 {
-	char path[256], buf[512], line[256];
+	char path[256], buf[1 << 16], line[256], last[256];
 	double sum = 0;
 	size_t len = 0;
 	int fd, n = 0;
@@ -435,6 +440,7 @@ static int cmd_hint(const char *port)
 		got = read(fd, buf, sizeof(buf));
 		if (got < 0 && errno != EAGAIN && errno != EINTR)
 			die("reading %s: %s", port, strerror(errno));
+		last[0] = '\0';
 		for (ssize_t i = 0; i < got; i++) {
 			if (buf[i] != '\n') {
 				if (len < sizeof(line) - 1)
@@ -445,11 +451,14 @@ static int cmd_hint(const char *port)
 			}
 			if (len < sizeof(line)) {
 				line[len] = '\0';
-				hint_line(fd, line, sum / n);
-				sum = 0;
-				n = 0;
+				memcpy(last, line, len + 1);
 			}
 			len = 0;
+		}
+		if (last[0]) {
+			hint_line(fd, last, sum / n);
+			sum = 0;
+			n = 0;
 		}
 	}
 	return 0;
