@@ -5,12 +5,16 @@
  * the process is confined to one CPU. Like QEMU, it starts them one by one:
  * thread n takes its name n * STAGGER_MS after the first (default 0).
  *
- *   fake_vcpus N SECONDS [STAGGER_MS]
+ *   fake_vcpus N SECONDS [STAGGER_MS] [-- QEMU-ARGS...]
+ *
+ * QEMU-ARGS are ignored: they are there for pvhostd to find in
+ * /proc/PID/cmdline (-name, -chardev, -device), as on a real QEMU.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/prctl.h>
 #include <time.h>
 
@@ -37,9 +41,12 @@ int main(int argc, char **argv)
 	pthread_t t[16];
 	long n;
 
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--"))
+			argc = i;
 	if (argc < 3 || argc > 4 || (n = atol(argv[1])) < 1 || n > 16 ||
 	    (seconds = atoi(argv[2])) < 1 || (argc == 4 && (stagger_ms = atoi(argv[3])) < 0)) {
-		fprintf(stderr, "usage: fake_vcpus N SECONDS [STAGGER_MS]\n");
+		fprintf(stderr, "usage: fake_vcpus N SECONDS [STAGGER_MS] [-- QEMU-ARGS...]\n");
 		return 2;
 	}
 	for (long i = 0; i < n; i++)

@@ -1,10 +1,12 @@
 #!/bin/bash
 # pvhostd against fake guests: processes with "CPU n/TCG" threads spinning
-# on one host CPU (tests/host/fake_vcpus), each with a port made of two
-# FIFOs as QEMU's pipe chardev has (PATH.in to the guest, PATH.out from
-# it), and a shell loop in the guest's place that logs what it is sent and
-# answers, stays silent or floods. pvhostd runs on that CPU only, so the
-# host has 1 CPU for guests.
+# on one host CPU (tests/host/fake_vcpus) and a QEMU command line naming
+# their port, made of two FIFOs as QEMU's pipe chardev has (PATH.in to the
+# guest, PATH.out from it), and a shell loop in the guest's place that logs
+# what it is sent and answers, stays silent or floods; and one with the
+# command line libvirt writes (a JSON -device, a socket passed as a
+# descriptor). pvhostd runs on that CPU only, so the host has 1 CPU for
+# guests, and finds each port on the command line.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$top/build}
 hostd=$build/tools/pvhostd fake=$build/tests/fake_vcpus
@@ -28,7 +30,8 @@ out=$("$hostd" status -S "$tmp/none" 2>&1); rc=$?
 fake_guest() {
 	local b=$tmp/$1
 	mkfifo "$b.in" "$b.out"
-	taskset -c 0 "$fake" 2 30 &
+	taskset -c 0 "$fake" 2 30 -- -name "guest=$1,debug-threads=on" -chardev "pipe,id=ch0,path=$b" \
+		-device virtio-serial-pci -device "virtserialport,chardev=ch0,name=org.pvcpu.hint.0" &
 	eval "pid_$1=$!"
 	(
 		exec 3<>"$b.in" 4<>"$b.out"
@@ -49,9 +52,11 @@ last_cap() { caps "$1" | tail -1; }
 # messages, and keeps it.
 fake_guest a answer
 fake_guest b answer
-taskset -c 0 "$hostd" -g "$pid_a=$tmp/a" -g "$pid_b=$tmp/b" -s thread -i 200 -t 3 \
-	-S "$tmp/state" -n 25 2>"$tmp/log1"
+taskset -c 0 "$hostd" -g "$pid_a" -g "$pid_b" -s thread -i 200 -t 3 -S "$tmp/state" -n 25 \
+	2>"$tmp/log1"
 rc=$?
+grep -q "^pvhostd: a (pid $pid_a): new guest, port $tmp/a$" "$tmp/log1"
+ok $? "finds a guest's name and its pipe port on its QEMU command line"
 ca=$(last_cap a) cb=$(last_cap b)
 [ $rc = 0 ] && [ "$(caps a | wc -l)" -ge 20 ] && ! grep -qv '^cap [0-9]* [0-9]* 3$' "$tmp/a.log"
 ok $? "sends 'cap MCPU SEQ TTL' every period (status $rc, $(caps a | wc -l) lines)"
@@ -74,7 +79,7 @@ rm -f "$tmp"/[ab].*
 # the other leaves, so the other is not asked to fold either.
 fake_guest a answer
 fake_guest c silent
-taskset -c 0 "$hostd" -g "$pid_a=$tmp/a" -g "$pid_c=$tmp/c" -s thread -i 200 -t 3 \
+taskset -c 0 "$hostd" -g "$pid_a" -g "$pid_c" -s thread -i 200 -t 3 \
 	-S "$tmp/state" -n 15 2>"$tmp/log2"
 ca=$(last_cap a)
 [ "$ca" = 2000 ] && grep -q "holdback 1" "$tmp/state" && grep -q "hints 0 port open" "$tmp/state"
@@ -87,7 +92,7 @@ rm -f "$tmp"/[ac].*
 fake_guest b answer
 fake_guest f flood
 ( sleep 3; kill "$pid_f" ) &
-taskset -c 0 "$hostd" -g "$pid_b=$tmp/b" -g "$pid_f=$tmp/f" -s thread -i 200 -t 3 \
+taskset -c 0 "$hostd" -g "$pid_b" -g "$pid_f=$tmp/f" -s thread -i 200 -t 3 \
 	-S "$tmp/state" -n 30 2>"$tmp/log3"
 rc=$?
 lines=$(grep -c "pid $pid_f): \(bad line\|sent\)" "$tmp/log3")
@@ -97,4 +102,43 @@ grep -q "pid $pid_f): gone" "$tmp/log3"; ok $? "a guest that goes away is logged
 cb=$(last_cap b)
 [ "$(caps b | wc -l)" -ge 25 ] && [ -n "$cb" ] && [ "$cb" -ge 800 ] && [ "$cb" -le 1000 ]
 ok $? "the other guest is hinted every period, and alone gets the CPU ($cb millicpus)"
+kill "$pid_b" "$pid_f" 2>/dev/null; wait "$pid_b" "$pid_f" 2>/dev/null
+# libvirt's command line: -device in JSON, the port's socket created by
+# libvirt and passed to QEMU as a descriptor (fd=N), found through
+# /proc/net/unix. A Python stand-in for libvirt holds the listening end.
+cat >"$tmp/libvirt.py" <<'EOF'
+import os, socket, subprocess, sys
+path, fake, log, pidfile = sys.argv[1:5]
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(1)
+fd = s.fileno()
+dev = ('{"driver":"virtserialport","bus":"virtio-serial0.0","nr":1,'
+       '"chardev":"charchannel1","id":"channel1","name":"org.pvcpu.hint.0"}')
+p = subprocess.Popen(["taskset", "-c", "0", fake, "2", "20", "--", "-name",
+                      "guest=vm1,debug-threads=on", "-chardev",
+                      "socket,id=charchannel1,fd=%d,server=on,wait=off" % fd,
+                      "-device", dev], pass_fds=[fd])
+with open(pidfile, "w") as f:
+    f.write("%d\n" % p.pid)
+c, _ = s.accept()
+with open(log, "w") as out:
+    try:
+        for line in c.makefile("r"):
+            out.write(line)
+            out.flush()
+            c.sendall(b"demand 2 -\n")
+    except OSError:
+        pass	# pvhostd went away
+p.kill()
+EOF
+python3 "$tmp/libvirt.py" "$tmp/libvirt.sock" "$fake" "$tmp/v.log" "$tmp/v.pid" &
+for _ in $(seq 50); do [ -s "$tmp/v.pid" ] && break; sleep 0.1; done
+taskset -c 0 "$hostd" -g "$(cat "$tmp/v.pid")" -s thread -i 200 -t 3 -S "$tmp/state" -n 15 2>"$tmp/log4"
+grep -q "^pvhostd: vm1 (pid [0-9]*): new guest, port $tmp/libvirt.sock$" "$tmp/log4" &&
+	grep -q "vm1 (pid [0-9]*): takes hints" "$tmp/log4"
+ok $? "finds a libvirt guest's socket passed as a descriptor, and takes its answers"
+cv=$(last_cap v)
+[ "$(caps v | wc -l)" -ge 10 ] && [ -n "$cv" ] && [ "$cv" -ge 800 ] && [ "$cv" -le 1000 ]
+ok $? "a busy guest alone on 1 CPU is told about 1 CPU over the socket ($cv millicpus)"
 echo "1..$n"

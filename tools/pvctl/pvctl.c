@@ -140,6 +140,19 @@ static int read_stats(struct cpu_stat *cs, char *mode, size_t mlen, long *change
 	return n;
 }
 
+/* The line "KEY VALUE" of pvsteal's stats as "KEY: VALUE", if it has one. */
+static void print_stats(const char *key)
+{
+	char path[256], *s, *line, *save;
+	size_t len = strlen(key);
+
+	snprintf(path, sizeof(path), "%s/stats", dbg);
+	s = slurp(path);
+	for (line = s ? strtok_r(s, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save))
+		if (!strncmp(line, key, len) && line[len] == ' ')
+			printf("%s: %s\n", key, line + len + 1);
+}
+
 static int cmd_status(void)
 {
 	static struct cpu_stat cs[MAX_CPUS];
@@ -156,7 +169,11 @@ static int cmd_status(void)
 	}
 	need_module();
 	n = read_stats(cs, mode, sizeof(mode), &changes);
-	printf("mode: %s\nmask changes: %ld\n\n%5s %8s %10s %7s\n", mode, changes,
+	printf("mode: %s\n", mode);
+	print_stats("law");
+	print_stats("decides");
+	print_stats("hint");
+	printf("mask changes: %ld\n\n%5s %8s %10s %7s\n", changes,
 	       "cpu", "steal%", "smoothed%", "marked");
 	for (int c = 0; c < n; c++)
 		if (cs[c].present)
