@@ -8,7 +8,9 @@
  *   fake_vcpus N SECONDS [STAGGER_MS] [-- QEMU-ARGS...]
  *
  * QEMU-ARGS are ignored: they are there for pvhostd to find in
- * /proc/PID/cmdline (-name, -chardev, -device), as on a real QEMU.
+ * /proc/PID/cmdline (-name, -chardev, -device), as on a real QEMU. With
+ * FAKE_VCPUS_UNNAMED set the threads keep the process's name, as QEMU's
+ * do without debug-threads=on.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -30,7 +32,8 @@ static void *spin(void *arg)
 	nanosleep(&delay, NULL);
 	end = time(NULL) + seconds;
 	snprintf(name, sizeof(name), "CPU %ld/TCG", (long)arg);
-	prctl(PR_SET_NAME, name);
+	if (!getenv("FAKE_VCPUS_UNNAMED"))
+		prctl(PR_SET_NAME, name);
 	while (time(NULL) < end)
 		;
 	return NULL;

@@ -141,4 +141,40 @@ ok $? "finds a libvirt guest's socket passed as a descriptor, and takes its answ
 cv=$(last_cap v)
 [ "$(caps v | wc -l)" -ge 10 ] && [ -n "$cv" ] && [ "$cv" -ge 800 ] && [ "$cv" -le 1000 ]
 ok $? "a busy guest alone on 1 CPU is told about 1 CPU over the socket ($cv millicpus)"
+# A QEMU that does not name its vCPU threads, given with -Q: its monitor
+# (a Python stand-in speaking QMP) lists them with query-cpus-fast.
+cat >"$tmp/qmp.py" <<'EOF'
+import json, os, socket, sys
+path, pid = sys.argv[1], int(sys.argv[2])
+tids = sorted(int(t) for t in os.listdir("/proc/%d/task" % pid) if int(t) != pid)
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(path)
+s.listen(4)
+while True:
+    c, _ = s.accept()
+    f = c.makefile("rw")
+    f.write('{"QMP": {"version": {}, "capabilities": []}}\n')
+    f.flush()
+    for line in f:
+        cmd = json.loads(line)["execute"]
+        ret = [] if cmd == "qmp_capabilities" else [
+            {"cpu-index": i, "qom-path": "/machine/unattached/device[%d]" % i,
+             "thread-id": t, "target": "x86_64"} for i, t in enumerate(tids)]
+        f.write(json.dumps({"return": ret}) + "\n")
+        f.flush()
+    c.close()
+EOF
+FAKE_VCPUS_UNNAMED=1 taskset -c 0 "$fake" 2 10 &
+pid_q=$!
+sleep 0.3
+python3 "$tmp/qmp.py" "$tmp/qmp.sock" $pid_q &
+for _ in $(seq 50); do [ -S "$tmp/qmp.sock" ] && break; sleep 0.1; done
+taskset -c 0 "$hostd" -Q "$pid_q=$tmp/qmp.sock" -s thread -i 200 -S "$tmp/state" -n 5 2>"$tmp/log5"
+# Two threads sharing CPU 0: each runs half the time and waits half.
+awk -v p=$pid_q '$1 == "guest" && $2 == p && $5 == 2 && $9 >= 800 && $11 >= 800 { f = 1 } END { exit !f }' \
+	"$tmp/state"
+ok $? "finds the unnamed vCPU threads of a QEMU through its monitor: $(grep -o 'vcpus.*waited [0-9]*' "$tmp/state")"
+out=$("$hostd" -Q "1=" -n 1 2>&1); rc=$?
+[ $rc = 1 ] && grep -q -- "-Q wants PID=QMP_SOCKET" <<<"$out"; ok $? "rejects -Q without a socket (status $rc)"
+kill $pid_q 2>/dev/null; wait $pid_q 2>/dev/null
 echo "1..$n"

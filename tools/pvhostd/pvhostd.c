@@ -9,13 +9,15 @@
  * guest, does); until then it counts as a guest that does not fold.
  *
  *   pvhostd [-i PERIOD_MS] [-t TTL] [-c CPUS] [-s thread|vm] [-g PID[=PORT]]...
- *           [-S STATE] [-n PERIODS] [-q]
+ *           [-Q PID=QMP_SOCKET]... [-S STATE] [-n PERIODS] [-q]
  *   pvhostd status [-S STATE]
  *   pvhostd prometheus [-S STATE]
  *
  * Guests: processes whose name starts with "qemu" and that have "CPU n/"
  * threads (QEMU names them so with -name ...,debug-threads=on, and libvirt
- * always does), or only the processes of -g. The port: -g's PORT, else the
+ * always does), or only the processes of -g and -Q; a QEMU given with -Q
+ * need not name its threads: its monitor lists them (query-cpus-fast).
+ * The port: -g's PORT, else the
  * chardev behind QEMU's virtserialport named org.pvcpu.hint.0: a unix
  * socket (path=, or a descriptor libvirt passed, fd=) or a pipe (path=,
  * PATH.in and PATH.out).
@@ -63,6 +65,7 @@ struct guest {
 	unsigned long long start;	/* the process's start time: pids are reused */
 	char name[64];
 	char port[256];			/* socket path or pipe base, "" for none */
+	const char *qmp;		/* QMP socket that names the vCPU threads, or NULL */
 	int pipe;			/* port is PATH.in / PATH.out */
 	int wfd, rfd;			/* -1 while closed */
 	pid_t tid[MAX_VCPUS];
@@ -80,7 +83,7 @@ struct guest {
 static struct guest *guests[PVC_MAX_GUESTS];
 static unsigned int nguests;
 static struct {
-	const char *pid, *port;
+	const char *pid, *port, *qmp;
 } given[PVC_MAX_GUESTS];
 static unsigned int ngiven;
 static unsigned int period_ms = 1000, ttl = 5, quiet;
@@ -89,27 +92,30 @@ static double host_cpus;
 static const char *state_path = "/run/pvhostd/state";
 static volatile sig_atomic_t stop;
 
-static void die(const char *fmt, ...)
+static void vsay(const char *fmt, va_list ap)
 {
-	va_list ap;
-
 	fprintf(stderr, "pvhostd: ");
-	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
-	va_end(ap);
 	fputc('\n', stderr);
-	exit(1);
 }
 
 static void say(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "pvhostd: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+}
+
+static void __attribute__((noreturn)) die(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+	exit(1);
 }
 
 /* A fault of @g: logged at most once a minute. */
@@ -132,7 +138,7 @@ static void usage(int status)
 {
 	fprintf(status ? stderr : stdout,
 		"usage: pvhostd [-i PERIOD_MS] [-t TTL] [-c CPUS] [-s thread|vm] [-g PID[=PORT]]...\n"
-		"               [-S STATE] [-n PERIODS] [-q]\n"
+		"               [-Q PID=QMP_SOCKET]... [-S STATE] [-n PERIODS] [-q]\n"
 		"       pvhostd status [-S STATE]\n"
 		"       pvhostd prometheus [-S STATE]\n");
 	exit(status);
@@ -335,7 +341,7 @@ static void open_port(struct guest *g)
 	}
 }
 
-static struct guest *add_guest(pid_t pid, const char *port)
+static struct guest *add_guest(pid_t pid, const char *port, const char *qmp)
 {
 	struct guest *g;
 	char path[64];
@@ -349,6 +355,7 @@ static struct guest *add_guest(pid_t pid, const char *port)
 	g->start = start_time(pid);
 	g->wfd = g->rfd = -1;
 	g->fresh = 1;
+	g->qmp = qmp;
 	/* Its -name, else its command name, without blanks: the state file splits on them. */
 	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 	if (slurp(path, g->name, sizeof(g->name)) <= 0)
@@ -402,7 +409,7 @@ static void discover(void)
 		struct guest *g = find_guest(pid);
 
 		if (!g && start_time(pid))
-			g = add_guest(pid, given[i].port);
+			g = add_guest(pid, given[i].port, given[i].qmp);
 		if (g)
 			g->seen = 1;
 	}
@@ -423,7 +430,7 @@ static void discover(void)
 		snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
 		if (slurp(path, comm, sizeof(comm)) <= 0 || strncmp(comm, "qemu", 4))
 			continue;
-		g = add_guest(pid, NULL);
+		g = add_guest(pid, NULL, NULL);
 		if (g)
 			g->seen = 1;
 	}
@@ -433,12 +440,84 @@ static void discover(void)
 			drop_guest(i, "gone");
 }
 
+/* Read from @fd until @want appears in @buf or 2 s pass; 0 if it did. */
+static int qmp_wait(int fd, char *buf, size_t len, const char *want)
+{
+	size_t got = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < 200 && !strstr(buf, want); i++) {
+		ssize_t n = read(fd, buf + got, len - 1 - got);
+
+		if (n > 0) {
+			got += n;
+			buf[got] = '\0';
+		} else if (n == 0 || (errno != EAGAIN && errno != EINTR) || got == len - 1) {
+			return -1;
+		} else {
+			usleep(10000);
+		}
+	}
+	return strstr(buf, want) ? 0 : -1;
+}
+
+/*
+ * The vCPU threads of a QEMU that does not name them, from its monitor:
+ * query-cpus-fast lists {"cpu-index": N, ..., "thread-id": TID} per vCPU.
+ * Returns the highest cpu-index + 1, or -1.
+ */
+static int qmp_vcpus(struct guest *g, pid_t *tid, int max)
+{
+	static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\n";
+	static const char query[] = "{\"execute\":\"query-cpus-fast\"}\n";
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	static char buf[1 << 17];
+	int fd, n = -1;
+	char *p;
+
+	if (strlen(g->qmp) >= sizeof(sa.sun_path))
+		return -1;
+	memcpy(sa.sun_path, g->qmp, strlen(g->qmp) + 1);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&sa, sizeof(sa)) ||
+	    qmp_wait(fd, buf, sizeof(buf), "\"QMP\"") ||
+	    write(fd, caps, sizeof(caps) - 1) != sizeof(caps) - 1 ||
+	    qmp_wait(fd, buf, sizeof(buf), "\"return\"") ||
+	    write(fd, query, sizeof(query) - 1) != sizeof(query) - 1 ||
+	    qmp_wait(fd, buf, sizeof(buf), "\"return\""))
+		goto out;
+	for (int i = 0; i < max; i++)
+		tid[i] = -1;
+	n = 0;
+	for (p = strstr(buf, "\"return\""); p && (p = strstr(p, "\"cpu-index\"")); p++) {
+		char *t = strstr(p, "\"thread-id\""), *next = strstr(p + 1, "\"cpu-index\"");
+		int cpu = atoi(p + 12 + strspn(p + 12, ": "));
+
+		if (!t || (next && t > next) || cpu < 0 || cpu >= max)
+			continue;
+		tid[cpu] = atoi(t + 12 + strspn(t + 12, ": "));
+		if (cpu + 1 > n)
+			n = cpu + 1;
+	}
+out:
+	if (n < 0)
+		fault(g, "QMP %s: no answer to query-cpus-fast", g->qmp);
+	if (fd >= 0)
+		close(fd);
+	return n;
+}
+
 /* This period's run and wait of the guest's vCPU threads, in millicpus. */
 static int measure(struct guest *g, uint64_t elapsed_ns)
 {
 	uint64_t run = 0, wait = 0;
-	int n = pv_qemu_vcpus(g->pid, g->tid, MAX_VCPUS), vcpus = 0;
+	int n = g->nvcpus, vcpus = 0;
 
+	/* Named threads are looked up every period; the monitor is asked once. */
+	if (!g->qmp)
+		n = pv_qemu_vcpus(g->pid, g->tid, MAX_VCPUS);
+	else if (!n)
+		n = qmp_vcpus(g, g->tid, MAX_VCPUS);
 	if (n < 0)
 		return n;
 	for (int c = 0; c < n; c++) {
@@ -795,7 +874,7 @@ int main(int argc, char **argv)
 	}
 	if (argc > 1 && !strcmp(argv[1], "--help"))
 		usage(0);
-	while ((opt = getopt(argc, argv, "i:t:c:s:g:S:n:q")) != -1) {
+	while ((opt = getopt(argc, argv, "i:t:c:s:g:Q:S:n:q")) != -1) {
 		unsigned long v = 0;
 
 		if (cmd && opt != 'S')
@@ -843,6 +922,20 @@ int main(int argc, char **argv)
 				*eq = '\0';
 			given[ngiven].pid = optarg;
 			given[ngiven++].port = eq ? eq + 1 : NULL;
+			break;
+		}
+		case 'Q': {
+			char *eq = strchr(optarg, '=');
+
+			if (ngiven == PVC_MAX_GUESTS)
+				die("at most %d guests", PVC_MAX_GUESTS);
+			if (!eq || eq == optarg || !eq[1] ||
+			    strspn(optarg, "0123456789") != (size_t)(eq - optarg))
+				die("-Q wants PID=QMP_SOCKET, got '%s'", optarg);
+			*eq = '\0';
+			given[ngiven].pid = optarg;
+			given[ngiven].port = NULL;
+			given[ngiven++].qmp = eq + 1;
 			break;
 		}
 		case 'S':
