@@ -133,6 +133,7 @@ with open(log, "w") as out:
 p.kill()
 EOF
 python3 "$tmp/libvirt.py" "$tmp/libvirt.sock" "$fake" "$tmp/v.log" "$tmp/v.pid" &
+libvirt=$!
 for _ in $(seq 50); do [ -s "$tmp/v.pid" ] && break; sleep 0.1; done
 taskset -c 0 "$hostd" -g "$(cat "$tmp/v.pid")" -s thread -i 200 -t 3 -S "$tmp/state" -n 15 2>"$tmp/log4"
 grep -q "^pvhostd: vm1 (pid [0-9]*): new guest, port $tmp/libvirt.sock$" "$tmp/log4" &&
@@ -141,6 +142,8 @@ ok $? "finds a libvirt guest's socket passed as a descriptor, and takes its answ
 cv=$(last_cap v)
 [ "$(caps v | wc -l)" -ge 10 ] && [ -n "$cv" ] && [ "$cv" -ge 800 ] && [ "$cv" -le 1000 ]
 ok $? "a busy guest alone on 1 CPU is told about 1 CPU over the socket ($cv millicpus)"
+# Gone before the next guest shares CPU 0, whatever happened above.
+kill "$(cat "$tmp/v.pid")" "$libvirt" 2>/dev/null; wait "$libvirt" 2>/dev/null
 # A QEMU that does not name its vCPU threads, given with -Q: its monitor
 # (a Python stand-in speaking QMP) lists them with query-cpus-fast.
 cat >"$tmp/qmp.py" <<'EOF'
