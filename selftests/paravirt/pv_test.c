@@ -54,6 +54,33 @@ void pv_duty_cycle(void)
 	}
 }
 
+/*
+ * CPU time each of @pids gets in a window of @window_us, and when @waited is not NULL,
+ * the time each spent queued behind another task, in parts per hundred of
+ * the window.
+ */
+void pv_shares(const pid_t *pids, int n, uint64_t window_us, int *pct, int *waited)
+{
+	uint64_t r0[PV_MAX_CHILDREN], w0[PV_MAX_CHILDREN], r, w;
+	uint64_t wall = pv_now_us();
+	int gone[PV_MAX_CHILDREN];
+
+	for (int i = 0; i < n; i++)
+		gone[i] = pv_schedstat(pids[i], pids[i], &r0[i], &w0[i]);
+	pv_sleep_us(window_us);
+	wall = (pv_now_us() - wall) * 1000;
+	for (int i = 0; i < n; i++) {
+		/* A task that is gone ran nothing and waited all along. */
+		if (gone[i] || pv_schedstat(pids[i], pids[i], &r, &w)) {
+			r = r0[i];
+			w = w0[i] + wall;
+		}
+		pct[i] = (r - r0[i]) * 100 / wall;
+		if (waited)
+			waited[i] = (w - w0[i]) * 100 / wall;
+	}
+}
+
 /* A SCHED_FIFO child at @prio in pv_duty_cycle(), pinned as pv_fork_child(). */
 pid_t pv_spawn_rt(int prio, int pin_cpu)
 {

@@ -51,16 +51,16 @@ int pv_cpu_times(struct pv_cpu_time *t, int max);
 /*
  * QEMU's vCPU threads, on the host (qemu.c): tid[n] of the "CPU n/KVM" or
  * "CPU n/TCG" thread of @pid, -1 for none, n < @max; returns the highest
- * n + 1 or -errno. pv_schedstat(): a thread's run time and run delay.
+ * n + 1 or -errno.
  */
 int pv_qemu_vcpus(pid_t pid, pid_t *tid, int max);
-int pv_schedstat(pid_t pid, pid_t tid, uint64_t *run_ns, uint64_t *wait_ns);
 
 /* Tasks (task.c) */
 /* Between two looks at /proc: a poller at real-time priority must not hog a CPU. */
 #define PV_POLL_US	500
 int pv_task_cpu(pid_t pid);
 uint64_t pv_task_cputime_us(pid_t pid);
+int pv_schedstat(pid_t pid, pid_t tid, uint64_t *run_ns, uint64_t *wait_ns);
 pid_t pv_fork_child(const char *name, int pin_cpu);
 pid_t pv_spawn_busy(const char *name, int pin_cpu);
 int pv_pin(pid_t pid, uint64_t mask);

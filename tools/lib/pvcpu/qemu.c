@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * QEMU guests seen from the host: the threads that run their vCPUs, which
- * QEMU names "CPU n/KVM" or "CPU n/TCG", and what each ran and waited.
+ * QEMU names "CPU n/KVM" or "CPU n/TCG".
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -43,24 +43,4 @@ int pv_qemu_vcpus(pid_t pid, pid_t *tid, int max)
 	}
 	closedir(d);
 	return n;
-}
-
-int pv_schedstat(pid_t pid, pid_t tid, uint64_t *run_ns, uint64_t *wait_ns)
-{
-	unsigned long long run, wait;
-	char path[128];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	ok = fscanf(f, "%llu %llu", &run, &wait) == 2;
-	fclose(f);
-	if (!ok)
-		return -EINVAL;
-	*run_ns = run;
-	*wait_ns = wait;
-	return 0;
 }

@@ -49,6 +49,27 @@ uint64_t pv_task_cputime_us(pid_t pid)
 	return (ut + st) * 1000000ULL / sysconf(_SC_CLK_TCK);
 }
 
+/* Run time and run delay (time queued, not running) of a thread, in ns. */
+int pv_schedstat(pid_t pid, pid_t tid, uint64_t *run_ns, uint64_t *wait_ns)
+{
+	unsigned long long run, wait;
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/schedstat", (int)pid, (int)tid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	ok = fscanf(f, "%llu %llu", &run, &wait) == 2;
+	fclose(f);
+	if (!ok)
+		return -EINVAL;
+	*run_ns = run;
+	*wait_ns = wait;
+	return 0;
+}
+
 /*
  * fork() a child named @name that dies with its parent and, when @pin_cpu
  * is not negative, may run only on that CPU. Returns 0 in the child (which
