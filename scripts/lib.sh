@@ -5,6 +5,8 @@
 BUILD=${BUILD:-$top/build}
 KERNEL_PIN=6.12.117-1~deb12u1
 KOBJ=${KOBJ:-$BUILD/obj}
+# The commit scripts/kernel-tree makes from kernel/pvsteal/ on top of the series.
+PVSTEAL_SUBJECT="virt: Add pvsteal, a steal-time governor of the paravirt CPU mask"
 
 log() { printf '[%s] %s\n' "$(date +%T)" "$*" >&2; }
 warn() { printf 'WARNING: %s\n' "$*" >&2; }

@@ -1,10 +1,22 @@
 #!/bin/bash
-# Every patch of the series, and every source of the pvsteal module, is
+# Every patch of the series, every source of the pvsteal module, and the
+# commit that adds the module to the kernel tree (scripts/kernel-tree) are
 # clean under checkpatch.pl --strict.
 top=$(cd "$(dirname "$0")/../.." && pwd)
-cp=${BUILD:-$top/build}/linux/scripts/checkpatch.pl
+. "$top/scripts/lib.sh"
+tree=$BUILD/linux
+cp=$tree/scripts/checkpatch.pl
 n=0 bad=0
-for p in "$top"/patches/*.patch "$top"/kernel/pvsteal/*.[ch]; do
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+pvsteal=$tmp/pvsteal.patch
+if [ "$(git -C "$tree" log -1 --format=%s 2>/dev/null)" = "$PVSTEAL_SUBJECT" ]; then
+	git -C "$tree" format-patch -1 --stdout HEAD >"$pvsteal"
+else
+	echo "not ok 1 checkpatch: $tree has no pvsteal commit on top (scripts/kernel-tree)"
+	n=1 bad=1
+fi
+for p in "$top"/patches/*.patch "$top"/kernel/pvsteal/*.[ch] "$pvsteal"; do
+	[ -f "$p" ] || continue
 	n=$((n + 1))
 	name=$(basename "$p" .patch)
 	case $p in *.patch) file= ;; *) file=-f name=kernel/pvsteal/$name ;; esac
