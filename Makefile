@@ -60,16 +60,16 @@ scx: ## the sched_ext schedulers scx_simple and scx_pvsimple, in build/obj-scx/b
 # the tree that "make kernel" prepared; scripts/kernel-tree copies
 # selftests/paravirt and tools/lib/pvcpu into it. The install directory
 # also gets what the tests look for next to themselves: the debug kernel's
-# pvsteal.ko, pvctl and the sched_ext schedulers.
+# pvsteal.ko (built in its tree, as the kernel packages ship it), pvctl and
+# the sched_ext schedulers.
 KSELFTEST := $(BUILD)/kselftest
 selftests: ## build and install the kselftests into build/kselftest
 	@scripts/kernel-tree
-	@$(MAKE) -s KFLAVOR=debug module
 	@$(MAKE) -s $(BUILD)/tools/pvctl scx
 	@echo "[$$(date +%T)] building the paravirt kselftests"
 	@CFLAGS=-Werror $(MAKE) -s -C $(KSRC)/tools/testing/selftests TARGETS=paravirt \
 		O=$(BUILD)/obj-kselftest KSFT_INSTALL_PATH=$(KSELFTEST) install >/dev/null
-	@cp $(BUILD)/module-debug/pvsteal.ko $(BUILD)/tools/pvctl \
+	@cp $(BUILD)/obj-debug/drivers/virt/pvsteal/pvsteal.ko $(BUILD)/tools/pvctl \
 		$(addprefix $(SCX)/,$(SCX_SCHEDS)) $(KSELFTEST)/paravirt/
 
 # Host unit tests: the policy, compiled exactly as the module compiles it.
@@ -117,7 +117,6 @@ sim: $(BUILD)/tools/pvsim ## the policy simulator: tables, and per-period CSV in
 # tests/host/irq-windows.sh; and kernel/sched/ of a uniprocessor kernel,
 # where every hook of the series is a stub.
 check: deps ## build everything, run the host tests and the kselftests in guests
-	@$(MAKE) -s KFLAVOR=debug module
 	@$(MAKE) -s KFLAVOR=jl module
 	@scripts/kernel-build plain kernel/sched/
 	@scripts/kernel-build up kernel/sched/
@@ -140,7 +139,7 @@ bench-multi: deps ## three guests on one host: no governor, the steal law, pvhos
 	@tools/bench/multi $(BENCHFLAGS)
 
 # The real-guest path: packages, and a Debian image they are installed in.
-deb: deps ## kernel + pvsteal-dkms + pvcpu-tools + pvhostd packages in build/deb (DEB_CONFIG=cloud, DEB_DBG=1)
+deb: deps ## kernel (with pvsteal) + pvcpu-tools + pvhostd packages in build/deb (DEB_CONFIG=cloud, DEB_DBG=1)
 	@scripts/deb
 
 image: deps ## a Debian 12 disk image with the packages of "make deb" installed, in build/image
