@@ -21,6 +21,15 @@ check 0 "a command that succeeds returns 0" -- -t 120 -- true
 check 7 "the command's exit status comes back" -- -t 120 -- sh -c 'exit 7'
 check 125 "a WARNING in the guest kernel log fails the run" -- -t 120 -- \
 	sh -c 'echo "WARNING: CPU: 0 PID: 1 at test" >/dev/kmsg'
+# 300 KiB of log after the warning: more than the default 128 KiB ring
+# buffer, which would have lost it (printk.devkmsg=on: no rate limit).
+# (The guest's command is one line: the runner passes it on the kernel
+# command line.)
+fill='line=$(printf "%0100d" 0); i=0; while [ $i -lt 3000 ]; do echo "filler $i $line" >/dev/kmsg; i=$((i + 1)); done'
+check 125 "a WARNING followed by 300 KiB of kernel log still fails the run" -- -t 120 \
+	-e printk.devkmsg=on -- sh -c "echo 'WARNING: CPU: 0 PID: 1 at test' >/dev/kmsg; $fill"
+check 125 "a UBSAN report in the guest kernel log fails the run" -- -t 120 -- \
+	sh -c 'echo "UBSAN: shift-out-of-bounds in kernel/sched/test.c:1:2" >/dev/kmsg'
 check 124 "a guest that overruns --timeout fails the run" -- -t 25 -- sleep 600
 check 2 "a bad option is refused before booting" -- --cpus zero -- true
 check 2 "a bad --port is refused before booting" -- --port nopath -- true
