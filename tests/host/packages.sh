@@ -29,10 +29,10 @@ for f in "${debs[@]}"; do
 	name=$(dpkg-deb -f "$f" Package)
 	rel=$(dpkg-deb -f "$f" Depends Pre-Depends Recommends)
 	files=$(dpkg-deb -c "$f" | awk '{ print $6 }')
-	dkmsy=$(grep -E '^\./(usr/src/|etc/kernel/|etc/modules-load\.d/)' <<<"$files")
-	! grep -qw dkms <<<"$rel" && [ -z "$dkmsy" ]
+	shipped=$(grep -E '^\./(usr/src/|etc/kernel/|etc/modules-load\.d/)' <<<"$files")
+	! grep -qw dkms <<<"$rel" && [ -z "$shipped" ]
 	ok $? "$name: no dkms dependency, module sources, kernel hooks or modules-load.d entry" ||
-		{ echo "$rel"; echo "$dkmsy"; } | sed 's/^/# /'
+		{ echo "$rel"; echo "$shipped"; } | sed 's/^/# /'
 	dpkg-deb -x "$f" "$tmp/root"
 done
 
