@@ -92,20 +92,23 @@ TEST_F_TIMEOUT(confined, rt_tasks_use_every_cpu_they_may, 60)
 }
 
 /*
- * A SCHED_FIFO child at @prio that spins on @cpu: it takes its policy first,
- * so that it never waits as a fair task behind another spinner there.
+ * A SCHED_FIFO child at @prio that spins on @cpu. The parent sets both
+ * before the child may be moved: a child setting them itself could pin
+ * itself after its affinity widened. The policy comes first, so that it
+ * never waits as a fair task behind another spinner there.
  */
 static pid_t spawn_spinner(int prio, int cpu)
 {
+	struct sched_param sp = { .sched_priority = prio };
 	pid_t pid = pv_fork_child("pvt-spin", -1);
 
-	if (pid == 0) {
-		struct sched_param sp = { .sched_priority = prio };
-
-		if (sched_setscheduler(0, SCHED_FIFO, &sp) || pv_pin(0, 1ULL << cpu))
-			_exit(1);
+	if (pid == 0)
 		for (;;)
-			;
+			pv_clock_publish();
+	if (pid > 0 && (sched_setscheduler(pid, SCHED_FIFO, &sp) || pv_pin(pid, 1ULL << cpu))) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
 	}
 	return pid;
 }

@@ -57,7 +57,9 @@ void pv_duty_cycle(void)
 /*
  * CPU time each of @pids gets in a window of @window_us, and when @waited is not NULL,
  * the time each spent queued behind another task, in parts per hundred of
- * the window.
+ * the window. The run time is what the children publish (see
+ * pv_task_runtime_ns()), current on tickless CPUs too; the time queued is
+ * brought up to date whenever a task starts to run.
  */
 void pv_shares(const pid_t *pids, int n, uint64_t window_us, int *pct, int *waited)
 {
@@ -65,8 +67,10 @@ void pv_shares(const pid_t *pids, int n, uint64_t window_us, int *pct, int *wait
 	uint64_t wall = pv_now_us();
 	int gone[PV_MAX_CHILDREN];
 
-	for (int i = 0; i < n; i++)
-		gone[i] = pv_schedstat(pids[i], pids[i], &r0[i], &w0[i]);
+	for (int i = 0; i < n; i++) {
+		gone[i] = pv_schedstat(pids[i], pids[i], &r, &w0[i]);
+		r0[i] = pv_task_runtime_ns(pids[i]);
+	}
 	pv_sleep_us(window_us);
 	wall = (pv_now_us() - wall) * 1000;
 	for (int i = 0; i < n; i++) {
@@ -74,6 +78,10 @@ void pv_shares(const pid_t *pids, int n, uint64_t window_us, int *pct, int *wait
 		if (gone[i] || pv_schedstat(pids[i], pids[i], &r, &w)) {
 			r = r0[i];
 			w = w0[i] + wall;
+		} else {
+			/* At least the first look, which may have come from schedstat. */
+			r = pv_task_runtime_ns(pids[i]);
+			r = r > r0[i] ? r : r0[i];
 		}
 		pct[i] = (r - r0[i]) * 100 / wall;
 		if (waited)

@@ -26,7 +26,7 @@
 /* Time (sysfs.c) */
 uint64_t pv_now_us(void);		/* CLOCK_MONOTONIC */
 void pv_sleep_us(uint64_t us);
-void pv_spin_us(uint64_t us);		/* compute for @us */
+void pv_spin_us(uint64_t us);		/* compute for @us, publishing */
 
 /* Files, the mask, hotplug and the module (sysfs.c). 0 or -errno. */
 int pv_read(const char *path, char *buf, size_t len);
@@ -60,6 +60,8 @@ int pv_qemu_vcpus(pid_t pid, pid_t *tid, int max);
 #define PV_POLL_US	500
 int pv_task_cpu(pid_t pid);
 uint64_t pv_task_cputime_us(pid_t pid);
+uint64_t pv_task_runtime_ns(pid_t pid);
+void pv_clock_publish(void);		/* in a computing child's loop */
 int pv_schedstat(pid_t pid, pid_t tid, uint64_t *run_ns, uint64_t *wait_ns);
 pid_t pv_fork_child(const char *name, int pin_cpu);
 pid_t pv_spawn_busy(const char *name, int pin_cpu);

@@ -36,7 +36,7 @@ void pv_spin_us(uint64_t us)
 	uint64_t t0 = pv_now_us();
 
 	while (pv_now_us() - t0 < us)
-		;
+		pv_clock_publish();
 }
 
 /* Read a small file into @buf, without the trailing newline. -errno on error. */

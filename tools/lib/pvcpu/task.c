@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,22 +33,101 @@ int pv_task_cpu(pid_t pid)
 	return p ? atoi(p + 1) : -1;
 }
 
-/* CPU time used by @pid, in microseconds (utime + stime). */
+/*
+ * The run time of a task alone on a tickless (nohz_full) CPU is brought up
+ * to date, in /proc/PID/stat and /proc/PID/schedstat, only by the 1 Hz
+ * remote tick, and the kernel lets a process read the thread CPU clock of
+ * its own threads only. So the children of pv_fork_child() that compute
+ * call pv_clock_publish(), which writes their CLOCK_THREAD_CPUTIME_ID, at
+ * most a millisecond old while they run, into a table they share with the
+ * process that forked them; pv_task_runtime_ns() reads it there.
+ */
+#define PV_CLOCKS	4096
+
+struct pv_clock {
+	pid_t pid;		/* 0: a free slot */
+	uint64_t ns;		/* 0: nothing published yet */
+};
+
+static struct pv_clock *pv_clocks;	/* PV_CLOCKS slots, or NULL */
+static pid_t pv_clocks_owner;		/* the process that mapped them */
+static struct pv_clock *pv_my_clock;	/* a child's own slot */
+static uint64_t pv_my_next_us;
+
+/* Called before each fork: a new table per forking process. */
+static void pv_clocks_map(void)
+{
+	void *p;
+
+	if (pv_clocks && pv_clocks_owner == getpid())
+		return;
+	p = mmap(NULL, PV_CLOCKS * sizeof(*pv_clocks), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	pv_clocks = p == MAP_FAILED ? NULL : p;
+	pv_clocks_owner = getpid();
+}
+
+void pv_clock_publish(void)
+{
+	uint64_t now = pv_now_us();
+	struct timespec ts;
+
+	if (now < pv_my_next_us)
+		return;
+	pv_my_next_us = now + 1000;
+	if (!pv_my_clock && pv_clocks) {
+		pid_t me = getpid();
+
+		/* The slot of a task that had this pid before, or the first free one. */
+		for (int i = 0; i < PV_CLOCKS && !pv_my_clock; i++) {
+			pid_t seen = 0;
+
+			if (__atomic_compare_exchange_n(&pv_clocks[i].pid, &seen, me, false,
+							__ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) ||
+			    seen == me)
+				pv_my_clock = &pv_clocks[i];
+		}
+		if (!pv_my_clock) {
+			/* A full table: the reader falls back to schedstat. */
+			pv_clocks = NULL;
+			return;
+		}
+	}
+	if (pv_my_clock && !clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
+		__atomic_store_n(&pv_my_clock->ns,
+				 (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, __ATOMIC_RELEASE);
+}
+
+/*
+ * Run time of the single-threaded task @pid in ns: what it published when it
+ * did, else its schedstat (current for a task that never ran tickless for
+ * long); 0 for a task that is gone.
+ */
+uint64_t pv_task_runtime_ns(pid_t pid)
+{
+	uint64_t run, wait;
+
+	if (pv_clocks && pv_clocks_owner == getpid()) {
+		for (int i = 0; i < PV_CLOCKS; i++) {
+			pid_t p = __atomic_load_n(&pv_clocks[i].pid, __ATOMIC_ACQUIRE);
+
+			if (!p)
+				break;
+			if (p == pid) {
+				run = __atomic_load_n(&pv_clocks[i].ns, __ATOMIC_ACQUIRE);
+				if (run)
+					return run;
+				break;
+			}
+		}
+	}
+	return pv_schedstat(pid, pid, &run, &wait) ? 0 : run;
+}
+
+/* CPU time used by the single-threaded task @pid, in microseconds. */
 uint64_t pv_task_cputime_us(pid_t pid)
 {
-	unsigned long long ut, st;
-	char path[64], buf[1024], *p;
-	int i;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (pv_read(path, buf, sizeof(buf)))
-		return 0;
-	p = strrchr(buf, ')');
-	for (i = 0; i < 12 && p; i++)
-		p = strchr(p + 1, ' ');
-	if (!p || sscanf(p + 1, "%llu %llu", &ut, &st) != 2)
-		return 0;
-	return (ut + st) * 1000000ULL / sysconf(_SC_CLK_TCK);
+	return pv_task_runtime_ns(pid) / 1000;
 }
 
 /* Run time and run delay (time queued, not running) of a thread, in ns. */
@@ -72,25 +153,42 @@ int pv_schedstat(pid_t pid, pid_t tid, uint64_t *run_ns, uint64_t *wait_ns)
 
 /*
  * fork() a child named @name that dies with its parent and, when @pin_cpu
- * is not negative, may run only on that CPU. Returns 0 in the child (which
- * exits with status 1 if the pin fails), the child's pid in the parent.
+ * is not negative, may run only on that CPU from its first instruction on.
+ * The parent returns once the child is pinned, so that no later change the
+ * caller makes (widening the child's affinity) races with the pin.
+ * Returns 0 in the child, the child's pid in the parent, -1 if the fork or
+ * the pin failed.
  */
 pid_t pv_fork_child(const char *name, int pin_cpu)
 {
-	pid_t pid = fork();
+	int ready[2];
+	char c = 0;
+	pid_t pid;
 
+	if (pipe(ready))
+		return -1;
+	pv_clocks_map();
+	pid = fork();
 	if (pid == 0) {
+		pv_my_clock = NULL;
+		pv_my_next_us = 0;
+		close(ready[0]);
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		prctl(PR_SET_NAME, name);
-		if (pin_cpu >= 0) {
-			cpu_set_t set;
-
-			CPU_ZERO(&set);
-			CPU_SET(pin_cpu, &set);
-			if (sched_setaffinity(0, sizeof(set), &set))
-				_exit(1);
-		}
+		if (pin_cpu >= 0 && pv_pin(0, 1ULL << pin_cpu))
+			_exit(1);
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		close(ready[1]);
+		return 0;
 	}
+	close(ready[1]);
+	if (pid > 0 && read(ready[0], &c, 1) != 1) {
+		/* The child exited before it was ready: the pin failed. */
+		waitpid(pid, NULL, 0);
+		pid = -1;
+	}
+	close(ready[0]);
 	return pid;
 }
 
@@ -101,7 +199,7 @@ pid_t pv_spawn_busy(const char *name, int pin_cpu)
 
 	if (pid == 0)
 		for (;;)
-			;
+			pv_clock_publish();
 	return pid;
 }
 
