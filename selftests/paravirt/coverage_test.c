@@ -8,6 +8,8 @@
 #include "../kselftest_harness.h"
 #include "pv_test.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -287,6 +289,55 @@ TEST_F_TIMEOUT(cov, last_unmarked_cpu_offline_is_as_if_none_were_marked, 60)
  * hotplug fallback must not place them on a marked CPU only for the push to
  * move them again.
  */
+/*
+ * Wait up to @limit_us for sysfs_notify() on the open sysfs file @fd, then
+ * read it into @buf. The time waited, or -1 if no notification came.
+ */
+static int64_t notified(int fd, char *buf, size_t len, uint64_t limit_us)
+{
+	struct pollfd pfd = { .fd = fd, .events = POLLPRI | POLLERR };
+	uint64_t t0 = pv_now_us();
+	ssize_t n;
+	int ready;
+
+	ready = poll(&pfd, 1, limit_us / 1000);
+	n = pread(fd, buf, len - 1, 0);
+	buf[n > 0 ? n : 0] = '\0';
+	if (n > 0 && buf[n - 1] == '\n')
+		buf[n - 1] = '\0';
+	return ready == 1 ? (int64_t)(pv_now_us() - t0) : -1;
+}
+
+/*
+ * While the last unmarked CPU is offline the scheduler ignores the mask:
+ * the sysfs file says so, and wakes its pollers, both ways.
+ */
+TEST_F_TIMEOUT(cov, sysfs_shows_the_mask_in_effect_across_hotplug, 60)
+{
+	int last = self->ncpus - 1, fd;
+	char others[32], buf[64];
+	int64_t off, on;
+
+	snprintf(others, sizeof(others), "0-%d", last - 1);
+	ASSERT_EQ(0, pv_mark(others));
+	fd = open(PV_SYSFS, O_RDONLY);
+	ASSERT_GE(fd, 0);
+	ASSERT_GT(pread(fd, buf, sizeof(buf), 0), 0);
+
+	ASSERT_EQ(0, pv_set_online(last, 0));
+	off = notified(fd, buf, sizeof(buf), 1000000);
+	EXPECT_GE(off, 0) TH_LOG("no notification when CPU %d, the last unmarked one, went offline", last);
+	EXPECT_STREQ("", buf) TH_LOG("the file lists CPUs the scheduler now ignores");
+
+	ASSERT_EQ(0, pv_set_online(last, 1));
+	on = notified(fd, buf, sizeof(buf), 1000000);
+	EXPECT_GE(on, 0) TH_LOG("no notification when CPU %d came back", last);
+	EXPECT_STREQ(others, buf);
+	close(fd);
+	TH_LOG("with %s marked: notified %lld us after CPU %d went offline, %lld us after it came back",
+	       others, (long long)off, last, (long long)on);
+}
+
 TEST_F_TIMEOUT(cov, offline_cpu_tasks_fall_back_to_unmarked_cpus, 60)
 {
 	int last = self->ncpus - 1;
