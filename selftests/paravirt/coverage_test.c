@@ -285,11 +285,6 @@ TEST_F_TIMEOUT(cov, last_unmarked_cpu_offline_is_as_if_none_were_marked, 60)
 }
 
 /*
- * Tasks on a CPU going offline fall back to a CPU that is not marked: the
- * hotplug fallback must not place them on a marked CPU only for the push to
- * move them again.
- */
-/*
  * Wait up to @limit_us for sysfs_notify() on the open sysfs file @fd, then
  * read it into @buf. The time waited, or -1 if no notification came.
  */
@@ -338,6 +333,11 @@ TEST_F_TIMEOUT(cov, sysfs_shows_the_mask_in_effect_across_hotplug, 60)
 	       others, (long long)off, last, (long long)on);
 }
 
+/*
+ * Tasks on a CPU going offline fall back to a CPU that is not marked: the
+ * hotplug fallback must not place them on a marked CPU only for the push to
+ * move them again.
+ */
 TEST_F_TIMEOUT(cov, offline_cpu_tasks_fall_back_to_unmarked_cpus, 60)
 {
 	int last = self->ncpus - 1;
