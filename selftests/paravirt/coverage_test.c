@@ -210,7 +210,7 @@ TEST_F_TIMEOUT(cov, idle_marked_cpus_stay_quiet_beside_a_confined_task, 60)
 	TH_LOG("in 2 s, the busiest of the idle marked CPUs (%d) took %ld timer/resched/call interrupts; the confined task is on %d",
 	       worst_cpu, worst, busy_cpu);
 	/*
-	 * 500 is a tick at HZ=250. Measured on the debug kernel: 16-18, the
+	 * 500 is a tick at HZ=250. Measured on the debug kernel: 12-22, the
 	 * blocked-load updates every 256 ms among them; 88-122 while the
 	 * busy marked CPU sent the idle one balance kicks.
 	 */
