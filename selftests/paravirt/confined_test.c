@@ -153,13 +153,18 @@ TEST_F_TIMEOUT(confined, rt_spinners_use_every_cpu_they_may, 120)
 /*
  * Two fair tasks allowed only on the marked CPUs, both started on the same
  * one, spread over both while free tasks stay off them: a marked CPU pulls
- * the tasks that have no other CPU, and only those.
+ * the tasks that have no other CPU, and only those. The idle marked CPU
+ * pulls when it balances: at once where it ticks or an idle CPU balances
+ * for it, but an idle nohz_full CPU is balanced by no other CPU (the idle
+ * load balancer is a housekeeping CPU, and those are busy here) and pulls
+ * only when something wakes it: PV_CONFINED_SPREAD_US (default 2 s).
  */
 TEST_F_TIMEOUT(confined, fair_tasks_use_every_cpu_they_may, 60)
 {
+	uint64_t spread_us = pv_env_u64("PV_CONFINED_SPREAD_US", 2000000);
+	int pct[2], waited[2];
 	pid_t conf[2];
 	int64_t us;
-	int pct[2];
 
 	for (int i = 0; i < 2 * self->ncpus; i++)
 		add(self, pv_spawn_busy("pvt-busy", -1));
@@ -174,14 +179,19 @@ TEST_F_TIMEOUT(confined, fair_tasks_use_every_cpu_they_may, 60)
 		ASSERT_EQ(0, pv_pin(conf[i], self->marked));
 
 	us = pv_wait_cpus(conf, 2, self->marked, (1ULL << self->first) | (1ULL << self->second),
-			  pv_now_us(), 2000000);
-	EXPECT_GE(us, 0) TH_LOG("two tasks allowed on %s only still share CPU %d after 2 s",
-				self->half, self->first);
-	pv_shares(conf, 2, WINDOW_US, pct, NULL);
-	TH_LOG("fair tasks allowed on marked %s only: spread after %lld us, then %d%% and %d%% of a CPU",
-	       self->half, (long long)us, pct[0], pct[1]);
-	EXPECT_GE(pct[0], 70);
-	EXPECT_GE(pct[1], 70);
+			  pv_now_us(), spread_us);
+	EXPECT_GE(us, 0) TH_LOG("two tasks allowed on %s only still share CPU %d after %llu ms",
+				self->half, self->first, (unsigned long long)spread_us / 1000);
+	pv_shares(conf, 2, WINDOW_US, pct, waited);
+	TH_LOG("fair tasks allowed on marked %s only: spread after %lld us, then %d%% and %d%% of a CPU, queued %d%% and %d%% of the time",
+	       self->half, (long long)us, pct[0], pct[1], waited[0], waited[1]);
+	/*
+	 * Spread, neither waits behind the other: the time queued is exact,
+	 * where the run time of a task on another vCPU is not on a host that
+	 * runs one vCPU at a time (see pv_task_runtime_ns()).
+	 */
+	EXPECT_LE(waited[0], 20);
+	EXPECT_LE(waited[1], 20);
 	/* The free tasks were never pulled back. */
 	EXPECT_EQ(0, pv_cpus_of(self->pids, self->npids - 2) & self->marked);
 }
@@ -218,7 +228,13 @@ TEST_F_TIMEOUT(confined, waking_tasks_use_every_cpu_they_may, 60)
 	       self->half, pct[0], pct[1], waited[0], waited[1]);
 	ASSERT_GE(stacked[0] + stacked[1], 20) TH_LOG("the pinned tasks did not queue: nothing to compare with");
 	EXPECT_LE(waited[0] + waited[1], (stacked[0] + stacked[1]) / 4);
-	EXPECT_GT(pct[0] + pct[1], one[0] + one[1]);
+	/*
+	 * With one TCG thread (PV_CPU_TIME_EXACT=0), how long a vCPU waits for
+	 * its turn decides their CPU time: 40% each spread against 42% stacked
+	 * once, with nothing queued.
+	 */
+	if (pv_env_u64("PV_CPU_TIME_EXACT", 1))
+		EXPECT_GT(pct[0] + pct[1], one[0] + one[1]);
 }
 
 TEST_HARNESS_MAIN

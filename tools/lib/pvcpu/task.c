@@ -2,6 +2,7 @@
 /* libpvcpu: child tasks, where tasks run, waiting for them to move. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,12 +42,19 @@ int pv_task_cpu(pid_t pid)
  * call pv_clock_publish(), which writes their CLOCK_THREAD_CPUTIME_ID, at
  * most a millisecond old while they run, into a table they share with the
  * process that forked them; pv_task_runtime_ns() reads it there.
+ *
+ * "While they run" is on the host's time: a host that does not run a vCPU
+ * (one TCG thread runs each busy vCPU for up to 100 ms in turn) leaves the
+ * value of a task current there as old as that, while the guest counts the
+ * time as run time. So the time of the value is published with it, and a
+ * task that the kernel shows current on its CPU gets the time since added.
  */
 #define PV_CLOCKS	4096
 
 struct pv_clock {
 	pid_t pid;		/* 0: a free slot */
 	uint64_t ns;		/* 0: nothing published yet */
+	uint64_t at_ns;		/* CLOCK_MONOTONIC when ns was read */
 };
 
 static struct pv_clock *pv_clocks;	/* PV_CLOCKS slots, or NULL */
@@ -93,19 +101,48 @@ void pv_clock_publish(void)
 			return;
 		}
 	}
-	if (pv_my_clock && !clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts))
-		__atomic_store_n(&pv_my_clock->ns,
+	if (pv_my_clock && !clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts)) {
+		uint64_t ns = (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+
+		clock_gettime(CLOCK_MONOTONIC, &ts);
+		/*
+		 * at_ns first: a reader that sees the new ns sees its time;
+		 * one that sees the old ns with the new time adds up to one
+		 * period of publishing less.
+		 */
+		__atomic_store_n(&pv_my_clock->at_ns,
 				 (uint64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, __ATOMIC_RELEASE);
+		__atomic_store_n(&pv_my_clock->ns, ns, __ATOMIC_RELEASE);
+	}
+}
+
+/*
+ * Whether @pid is the task running on its CPU, from the scheduler's debug
+ * file (".curr->pid" of each CPU); false when that cannot be read.
+ */
+static bool pv_task_current(pid_t pid)
+{
+	char line[256];
+	bool cur = false;
+	FILE *f = fopen("/sys/kernel/debug/sched/debug", "r");
+	int p;
+
+	if (!f)
+		return false;
+	while (!cur && fgets(line, sizeof(line), f))
+		cur = sscanf(line, " .curr->pid : %d", &p) == 1 && p == pid;
+	fclose(f);
+	return cur;
 }
 
 /*
  * Run time of the single-threaded task @pid in ns: what it published when it
- * did, else its schedstat (current for a task that never ran tickless for
- * long); 0 for a task that is gone.
+ * did, plus the time since if it is running now, else its schedstat (current
+ * for a task that never ran tickless for long); 0 for a task that is gone.
  */
 uint64_t pv_task_runtime_ns(pid_t pid)
 {
-	uint64_t run, wait;
+	uint64_t run, wait, at, now;
 
 	if (pv_clocks && pv_clocks_owner == getpid()) {
 		for (int i = 0; i < PV_CLOCKS; i++) {
@@ -115,9 +152,13 @@ uint64_t pv_task_runtime_ns(pid_t pid)
 				break;
 			if (p == pid) {
 				run = __atomic_load_n(&pv_clocks[i].ns, __ATOMIC_ACQUIRE);
-				if (run)
-					return run;
-				break;
+				if (!run)
+					break;
+				at = __atomic_load_n(&pv_clocks[i].at_ns, __ATOMIC_ACQUIRE);
+				now = pv_now_us() * 1000;
+				if (now > at && pv_task_current(pid))
+					run += now - at;
+				return run;
 			}
 		}
 	}
