@@ -14,7 +14,7 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module scx selftests tools hosttests check demo bench bench-multi sim vm bisect-check size patches \
+.PHONY: help deps kernel module scx selftests tools hosttests check demo bench bench-zero bench-multi sim vm bisect-check size patches \
 	deb image image-check clean
 
 help: ## this list
@@ -132,6 +132,11 @@ bench: deps ## the overcommit benchmark (BENCHFLAGS='-r 5 -n -s', see tools/benc
 	@scripts/kernel-build --base plain
 	@$(MAKE) -s tools
 	@tools/bench/bench $(BENCHFLAGS)
+
+bench-zero: deps ## what the series costs with nothing marked: patched against unpatched boots (BENCHFLAGS='-c plainjl -m icount -n 30', see tools/bench/zerocost)
+	@scripts/kernel-tree
+	@for f in plain plainjl; do scripts/kernel-build $$f bzImage && scripts/kernel-build --base $$f; done
+	@tools/bench/zerocost $(BENCHFLAGS)
 
 bench-multi: deps ## three guests on one host: no governor, the steal law, pvhostd's hint (BENCHFLAGS='-r 3', see tools/bench/multi)
 	@$(MAKE) -s KFLAVOR=plain module

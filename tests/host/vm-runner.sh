@@ -34,6 +34,10 @@ check 124 "a guest that overruns --timeout fails the run" -- -t 25 -- sleep 600
 check 2 "a bad option is refused before booting" -- --cpus zero -- true
 check 2 "a bad --port is refused before booting" -- --port nopath -- true
 check 0 "single-threaded TCG (-a tcg1) boots" -- -a tcg1 -t 120 -- true
+check 2 "--icount with multi-threaded TCG is refused before booting" -- -I 0 -a tcg -- true
+# With -I the guest's clock follows the instructions it runs and skips idle
+# time: a 600 s sleep in the guest ends well within 200 s of the host's.
+check 0 "-I 0 boots, and the guest's idle time passes without the host waiting" -- -I 0 -t 200 -- sleep 600
 check 2 "--nodes that do not split the CPUs evenly are refused" -- --nodes 3 -- true
 check 0 "two NUMA nodes boot, one CPU each, with a clean kernel log" -- -n 2 -t 120 -- \
 	sh -c '[ "$(cat /sys/devices/system/node/node1/cpulist)" = 1 ]'
