@@ -94,28 +94,6 @@ TEST_F_TIMEOUT(confined, rt_tasks_use_every_cpu_they_may, 60)
 }
 
 /*
- * A SCHED_FIFO child at @prio that spins on @cpu. The parent sets both
- * before the child may be moved: a child setting them itself could pin
- * itself after its affinity widened. The policy comes first, so that it
- * never waits as a fair task behind another spinner there.
- */
-static pid_t spawn_spinner(int prio, int cpu)
-{
-	struct sched_param sp = { .sched_priority = prio };
-	pid_t pid = pv_fork_child("pvt-spin", -1);
-
-	if (pid == 0)
-		for (;;)
-			pv_clock_publish();
-	if (pid > 0 && (sched_setscheduler(pid, SCHED_FIFO, &sp) || pv_pin(pid, 1ULL << cpu))) {
-		kill(pid, SIGKILL);
-		waitpid(pid, NULL, 0);
-		return -1;
-	}
-	return pid;
-}
-
-/*
  * Two FIFO spinners started on the same marked CPU, then both allowed on
  * the marked CPUs: the lower one, queued behind the higher, must reach the
  * other marked CPU. Nothing sleeps or wakes there, so the RT push at
@@ -133,10 +111,10 @@ TEST_F_TIMEOUT(confined, rt_spinners_use_every_cpu_they_may, 120)
 
 	ASSERT_EQ(0, pv_mark(self->half));
 	for (int r = 0; r < rounds; r++) {
-		rt[0] = spawn_spinner(50, self->first);
+		rt[0] = pv_spawn_spinner(50, self->first);
 		ASSERT_GT(rt[0], 0);
 		pv_sleep_us(20000);
-		rt[1] = spawn_spinner(40, self->first);
+		rt[1] = pv_spawn_spinner(40, self->first);
 		ASSERT_GT(rt[1], 0);
 		ASSERT_EQ(0, widen_and_share(self, rt, pct));
 		pv_kill_all(rt, 2);

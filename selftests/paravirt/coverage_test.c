@@ -125,6 +125,84 @@ TEST_F_TIMEOUT(cov, queued_tasks_leave_from_behind_a_pinned_rt_task, 60)
 	EXPECT_LE(us, EVAC_LIMIT_US);
 }
 
+/*
+ * Microseconds until @pid has run @ns more than @base, polling every 1 ms;
+ * -1 after @limit_us.
+ */
+static int64_t until_it_runs(pid_t pid, uint64_t base, uint64_t ns, uint64_t limit_us)
+{
+	uint64_t t0 = pv_now_us(), now;
+
+	for (;;) {
+		now = pv_now_us();
+		if (pv_task_runtime_ns(pid) >= base + ns)
+			return now - t0;
+		if (now - t0 > limit_us)
+			return -1;
+		pv_sleep_us(1000);
+	}
+}
+
+/*
+ * An RT task that may avoid the marked CPUs waits behind higher-priority
+ * RT work on the unmarked ones rather than run on a marked CPU: placement
+ * never picks a marked CPU while the task's affinity holds an unmarked
+ * one, whatever runs there, as in a guest that has only the unmarked
+ * vCPUs (sched-paravirt.rst, "Placement"). It must run as soon as a CPU
+ * frees up for it: when the mark goes, and when a higher task on an
+ * unmarked CPU leaves. This process stays on a marked CPU the task may not
+ * use: its own wakeups and sleeps, where the task may run, would make the
+ * RT pushes and pulls that the unmark alone must cause.
+ */
+TEST_F_TIMEOUT(cov, rt_task_behind_higher_rt_runs_when_a_cpu_frees_up, 60)
+{
+	struct sched_param sp = { .sched_priority = 95 };
+	int me = 63 - __builtin_clzll(self->marked), first = __builtin_ctzll(self->marked);
+	uint64_t others = (~0ULL >> (64 - self->ncpus)) & ~(1ULL << me), r0;
+	int nhi = 0, cpu, free_cpu = __builtin_ctzll(~self->marked);
+	pid_t hi[PV_MAX_CHILDREN], lo;
+	int64_t mark_us, leave_us;
+
+	/* Above the spinners, or this process would wait behind them too. */
+	ASSERT_EQ(0, sched_setscheduler(0, SCHED_FIFO | SCHED_RESET_ON_FORK, &sp));
+	ASSERT_EQ(0, pv_pin(0, 1ULL << me));
+	ASSERT_EQ(0, pv_mark(self->half));
+	for (cpu = 0; cpu < self->ncpus; cpu++)
+		if (!(self->marked & (1ULL << cpu)))
+			ASSERT_GT(hi[nhi++] = add(self, pv_spawn_spinner(90, cpu)), 0);
+	/* Started on a marked CPU, then free to go: it leaves, and waits. */
+	lo = add(self, pv_spawn_spinner(50, first));
+	ASSERT_GT(lo, 0);
+	pv_sleep_us(50000);
+	ASSERT_EQ(0, pv_pin(lo, others));
+	pv_sleep_us(100000);
+	r0 = pv_task_runtime_ns(lo);
+	pv_sleep_us(1000000);
+	cpu = pv_task_cpu(lo);
+	TH_LOG("FIFO 50 behind FIFO 90 on every unmarked CPU, %s marked: ran %llu us in 1 s, on CPU %d",
+	       self->half, (unsigned long long)(pv_task_runtime_ns(lo) - r0) / 1000, cpu);
+	EXPECT_FALSE(self->marked & (1ULL << cpu));
+	EXPECT_LE(pv_task_runtime_ns(lo) - r0, 20000000ULL);
+
+	/* The mark goes: a CPU it may use is idle. */
+	r0 = pv_task_runtime_ns(lo);
+	ASSERT_EQ(0, pv_mark(""));
+	mark_us = until_it_runs(lo, r0, 5000000, 2000000);
+
+	/* Marked again, it leaves; then a higher task leaves an unmarked CPU. */
+	ASSERT_EQ(0, pv_mark(self->half));
+	ASSERT_GE(pv_wait_off(&lo, 1, self->marked, pv_now_us(), 2000000), 0);
+	r0 = pv_task_runtime_ns(lo);
+	pv_kill_all(hi, 1);
+	leave_us = until_it_runs(lo, r0, 5000000, 2000000);
+	TH_LOG("it ran 5 ms %lld us after the unmark, and %lld us after FIFO 90 left CPU %d (-1: not in 2 s)",
+	       (long long)mark_us, (long long)leave_us, free_cpu);
+	EXPECT_GE(mark_us, 0);
+	EXPECT_LE(mark_us, 100000);
+	EXPECT_GE(leave_us, 0);
+	EXPECT_LE(leave_us, 100000);
+}
+
 /* Local timer, rescheduling and function-call interrupts @cpu took. */
 static long cpu_irqs(int cpu)
 {

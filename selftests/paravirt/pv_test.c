@@ -3,7 +3,9 @@
 #define _GNU_SOURCE
 #include <libgen.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
+#include <sys/wait.h>
 
 #include "../kselftest.h"
 #include "pv_test.h"
@@ -100,6 +102,28 @@ pid_t pv_spawn_rt(int prio, int pin_cpu)
 		if (sched_setscheduler(0, SCHED_FIFO, &sp))
 			_exit(1);
 		pv_duty_cycle();
+	}
+	return pid;
+}
+
+/*
+ * A SCHED_FIFO child at @prio that spins on @cpu. The parent sets both
+ * before the child may be moved: a child setting them itself could pin
+ * itself after its affinity widened. The policy comes first, so that it
+ * never waits as a fair task behind another spinner there.
+ */
+pid_t pv_spawn_spinner(int prio, int cpu)
+{
+	struct sched_param sp = { .sched_priority = prio };
+	pid_t pid = pv_fork_child("pvt-spin", -1);
+
+	if (pid == 0)
+		for (;;)
+			pv_clock_publish();
+	if (pid > 0 && (sched_setscheduler(pid, SCHED_FIFO, &sp) || pv_pin(pid, 1ULL << cpu))) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return -1;
 	}
 	return pid;
 }

@@ -21,6 +21,7 @@ void __attribute__((noreturn, format(printf, 1, 2))) pv_skip_all(const char *fmt
 uint64_t pv_env_u64(const char *name, uint64_t def);
 void __attribute__((noreturn)) pv_duty_cycle(void);
 pid_t pv_spawn_rt(int prio, int pin_cpu);
+pid_t pv_spawn_spinner(int prio, int cpu);
 void pv_shares(const pid_t *pids, int n, uint64_t window_us, int *pct, int *waited);
 long pv_sched_field(pid_t pid, const char *name);
 long pv_cpu_irqs(int cpu, const char *rows);
