@@ -129,7 +129,6 @@ demo: deps kernel module tools ## boot the patched guest, watch tasks leave mark
 
 bench: deps ## the overcommit benchmark (BENCHFLAGS='-r 5 -n -s', see tools/bench/bench)
 	@$(MAKE) -s KFLAVOR=plain module
-	@scripts/kernel-build --base plain
 	@$(MAKE) -s tools
 	@tools/bench/bench $(BENCHFLAGS)
 
