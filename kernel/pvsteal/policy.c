@@ -50,6 +50,26 @@
 #define PVP_CALM_PERIODS	32
 /* The longest probe, in microseconds. */
 #define PVP_PROBE_MAX_US	20000U
+/*
+ * The probes' readings in a row below low_pct that unfold all: at first 2,
+ * so that the guest unfolds within 3 periods of the contention ending.
+ * One reading carries the noise of one CPU's steal; where the host is just
+ * full (a per-VM host that gives the guest as many CPUs as it kept
+ * active), k probes among A active vCPUs lose about k / (A + k), a fifth,
+ * and two noisy readings in a row fall below low_pct every few dozen
+ * periods. An unfold on the probes' word that is followed by a global fold
+ * within PVP_REFOLD_PERIODS was wrong: twice as many readings next time,
+ * up to PVP_PROBE_NEED_MAX, until the guest has run unfolded without
+ * contention for PVP_CALM_PERIODS; and the fold goes no lower than where
+ * the probes found the guest. Probes that run unstolen within
+ * PVP_REFOLD_PERIODS of a global fold undo that fold rather than unfold
+ * all: they found room, not necessarily room for every vCPU (the fold was
+ * on a burst of noise, or a neighbour on a per-VM host folded a vCPU short
+ * of its share and left one spare for a moment).
+ */
+#define PVP_PROBE_NEED		2
+#define PVP_PROBE_NEED_MAX	64
+#define PVP_REFOLD_PERIODS	16
 
 /* Sums over the active CPUs and over the probed marked ones, in PVP_ONE units. */
 struct pvp_totals {
@@ -81,8 +101,10 @@ void pvp_reset(struct pvp_state *s)
 	s->probe_prev = s->probe;
 	s->nprobe = 0;
 	s->probe_next = 0;
-	s->probe_pct = 0;
-	s->probe_last = 0;
+	s->probe_low = 0;
+	s->probe_need = PVP_PROBE_NEED;
+	s->fold_at = 0;
+	s->unfold_at = 0;
 	s->hot_cap = 0;
 	s->hot_got = 0;
 	s->check = 0;
@@ -204,13 +226,14 @@ static void flip(struct pvp_state *s, unsigned int first)
  * active; only groups whose steal is above @above percent. Never below
  * min_active or @target: a group that would cross either is skipped for a
  * smaller one, so SMT siblings folding together do not overshoot a host
- * whose capacity is not a multiple of the group size.
+ * whose capacity is not a multiple of the group size. Returns the CPUs
+ * folded.
  */
-static void fold(struct pvp_state *s, const struct pvp_knobs *k,
-		 const struct pvp_mask *online, unsigned int active,
-		 unsigned int target, unsigned int above)
+static unsigned int fold(struct pvp_state *s, const struct pvp_knobs *k,
+			 const struct pvp_mask *online, unsigned int active,
+			 unsigned int target, unsigned int above)
 {
-	unsigned int n = order_groups(s, online, 0, 1, 0), i;
+	unsigned int n = order_groups(s, online, 0, 1, 0), i, folded = 0;
 
 	for (i = 0; i < n && active > target; i++) {
 		unsigned int first = s->order[i], g = s->cpu[first].group;
@@ -222,7 +245,9 @@ static void fold(struct pvp_state *s, const struct pvp_knobs *k,
 			continue;
 		flip(s, first);
 		active -= cpus;
+		folded += cpus;
 	}
+	return folded;
 }
 
 /* Unfold marked groups, least probed steal first, while fewer than @target are active. */
@@ -281,22 +306,21 @@ static unsigned long long hot_mean(unsigned long long a, unsigned long long b)
 }
 
 /*
- * Record the probes' reading @s_probe (percent lost) and return the one to
- * decide on. One reading carries the noise of one CPU's: the moving
- * average of the readings since the last change (weight 1/4) decides, but
- * two readings in a row below low_pct, or one below half of it, are more
- * than noise. The first reading alone never says there is room.
+ * Whether the probes' reading @s_probe (percent lost) says the contention
+ * has gone: probe_need readings in a row below low_pct since the last
+ * change, or one below half of it, which is more than the noise of a full
+ * host.
  */
-static unsigned int probe_reading(struct pvp_state *s, const struct pvp_knobs *k,
-				  unsigned int s_probe)
+static int probe_room(struct pvp_state *s, const struct pvp_knobs *k, unsigned int s_probe)
 {
-	unsigned int avg = s->probe_pct, last = s->probe_last;
+	s->probe_low = s_probe < k->low_pct ? s->probe_low + 1 : 0;
+	return s_probe * 2 < k->low_pct || s->probe_low >= s->probe_need;
+}
 
-	s->probe_pct = avg ? (3 * avg + 100 * s_probe + 1 + 3) / 4 : 100 * s_probe + 1;
-	s->probe_last = s_probe + 1;
-	if (s_probe * 2 < k->low_pct || (s_probe < k->low_pct && last && last - 1 < k->low_pct))
-		return s_probe;
-	return avg ? (s->probe_pct - 1) / 100 : k->low_pct;
+/* Whether @when, a period in the past or 0 for none, is within PVP_REFOLD_PERIODS. */
+static int recent(const struct pvp_state *s, unsigned int when)
+{
+	return when && s->period - when <= PVP_REFOLD_PERIODS;
 }
 
 /* Periods since @when, which may lie ahead. */
@@ -327,8 +351,7 @@ static unsigned int step_ours(struct pvp_state *s, const struct pvp_knobs *k,
 	 */
 	if (s->last_change && s->period - s->last_change < 2) {
 		s->hot_cap = 0;
-		s->probe_pct = 0;
-		s->probe_last = 0;
+		s->probe_low = 0;
 		return 0;
 	}
 	if (s->check) {
@@ -395,6 +418,9 @@ static unsigned int step_ours(struct pvp_state *s, const struct pvp_knobs *k,
 		if (++s->calm >= PVP_CALM_PERIODS) {
 			s->fold_block = s->period;
 			s->fold_backoff = PVP_FOLD_BACKOFF;
+			/* A guest folded to its share is calm too. */
+			if (!t->marked)
+				s->probe_need = PVP_PROBE_NEED;
 		}
 	} else {
 		s->calm = 0;
@@ -411,28 +437,46 @@ static unsigned int step_ours(struct pvp_state *s, const struct pvp_knobs *k,
 		if (probe_cap > cap)
 			cap = probe_cap;
 		target = cap > PVP_FOLD_SLACK ? (cap - PVP_FOLD_SLACK + PVP_ONE - 1) / PVP_ONE : 0;
-		fold(s, k, online, t->active, (unsigned int)target, 0);
+		/*
+		 * Right after the probes unfolded: not below where they found
+		 * the guest, plus the room they found if they ran unstolen.
+		 * The capacity of two contended periods of many vCPUs is
+		 * noisier than that.
+		 */
+		if (recent(s, s->unfold_at) && target < s->unfold_from + s->unfold_room)
+			target = s->unfold_from + s->unfold_room;
+		if (!fold(s, k, online, t->active, (unsigned int)target, 0))
+			return 0;
+		/* The probes unfolded too far: more readings next time. */
+		if (recent(s, s->unfold_at))
+			s->probe_need = umin(2 * s->probe_need, PVP_PROBE_NEED_MAX);
+		s->unfold_at = 0;
+		s->fold_at = s->period;
+		s->fold_from = t->active;
 		s->got_before = got;
 		s->steal_before = s->hot_steal;
 		return 1;
 	}
 
 	if (!t->probed) {
-		s->probe_pct = 0;
-		s->probe_last = 0;
-		return 0;
-	}
-	/* The probes ran (almost) unstolen: the contention has gone. */
-	if (probe_reading(s, k, s_probe) < k->low_pct) {
-		unfold(s, online, t->active, s->ncpus);
+		s->probe_low = 0;
 		return 0;
 	}
 	/*
 	 * The host may have room for some: as many as the capacity the probe
-	 * measured, less 5% for its noise.
+	 * measured, less 5% for its noise; for all when the probes say the
+	 * contention has gone, or for as many as the last global fold found
+	 * if it was just made.
 	 */
 	target = (probe_cap * 95 / 100 + PVP_FOLD_SLACK) / PVP_ONE;
-	unfold(s, online, t->active, (unsigned int)target);
+	if (probe_room(s, k, s_probe))
+		target = recent(s, s->fold_at) ? s->fold_from : s->ncpus;
+	if (target > t->active) {
+		s->unfold_at = s->period;
+		s->unfold_from = t->active;
+		s->unfold_room = s_probe * 2 < k->low_pct ? t->probed : 0;
+		unfold(s, online, t->active, (unsigned int)target);
+	}
 	return 0;
 }
 

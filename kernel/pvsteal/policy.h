@@ -70,9 +70,12 @@ struct pvp_state {
 	struct pvp_mask probe_prev;	/* and the ones probed the period before */
 	unsigned int nprobe;		/* CPUs in probe */
 	unsigned int probe_next;	/* where the round robin of probes goes on */
-	/* Moving average of what the probes lost, hundredths of a percent, +1. */
-	unsigned int probe_pct;		/* 0 = none */
-	unsigned int probe_last;	/* the last reading, percent, +1; 0 = none */
+	unsigned int probe_low;		/* probe readings below low_pct in a row */
+	unsigned int probe_need;	/* and how many it takes to unfold all */
+	/* The last global fold: period (0 = none), and the CPUs active before. */
+	unsigned int fold_at, fold_from;
+	/* The last unfold on the probes' word: the same, and the room they found. */
+	unsigned int unfold_at, unfold_from, unfold_room;
 	unsigned long long hot_cap;	/* 1 + capacity of a contended last period, or 0 */
 	unsigned long long hot_got;	/* and the CPU time the guest got in it */
 	unsigned int hot_steal;		/* and the percent its active CPUs lost */

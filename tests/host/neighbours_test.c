@@ -22,6 +22,7 @@ struct worst {
 	double got, useful, steal, jain;
 	int react;
 	unsigned int steal_over_5;	/* seeds with more than 5% steal */
+	unsigned int over3, phases;	/* guest phases with more than 3 changes, of all */
 };
 
 static const struct pvs_scenario *find(const char *name)
@@ -33,10 +34,16 @@ static const struct pvs_scenario *find(const char *name)
 	exit(2);
 }
 
+/* Percent of the governed guests' phases with more than 3 changes. */
+static double over3_pct(const struct worst *w)
+{
+	return w->phases ? 100.0 * w->over3 / w->phases : 0;
+}
+
 static struct worst run_law(const char *name, int law)
 {
 	const struct pvs_scenario *sc = find(name);
-	struct worst w = { 0, ~0U, 0, 1e9, 1e9, 0, 1e9, 0, 0 };
+	struct worst w = { 0, ~0U, 0, 1e9, 1e9, 0, 1e9, 0, 0, 0, 0 };
 
 	for (unsigned int s = 1; s <= seeds; s++) {
 		struct pvs_result r;
@@ -57,12 +64,15 @@ static struct worst run_law(const char *name, int law)
 		if (r.jain_min < w.jain)
 			w.jain = r.jain_min;
 		w.steal_over_5 += r.steal > 5;
+		w.over3 += r.over3;
+		w.phases += r.phases;
 		if (r.react_max > w.react)
 			w.react = r.react_max;
 	}
-	printf("# %s, law %s: worst of %u seeds: %u changes in a phase, got %.2f, Jain %.2f, useful %.2f, steal %.0f%% (%u seeds above 5%%), react %d, %u-%u active at the end\n",
-	       name, law == PVP_LAW_HOST ? "host" : "ours", seeds, w.changes, w.got, w.jain,
-	       w.useful, w.steal, w.steal_over_5, w.react, w.active_min, w.active_max);
+	printf("# %s, law %s: worst of %u seeds: %u changes in a phase (more than 3 in %.1f%%), got %.2f, Jain %.2f, useful %.2f, steal %.0f%% (%u seeds above 5%%), react %d, %u-%u active at the end\n",
+	       name, law == PVP_LAW_HOST ? "host" : "ours", seeds, w.changes, over3_pct(&w),
+	       w.got, w.jain, w.useful, w.steal, w.steal_over_5, w.react, w.active_min,
+	       w.active_max);
 	return w;
 }
 
@@ -100,15 +110,16 @@ static void never_cedes_to_neighbours_that_are_not_governed(void)
 static void smt_pairs_fold_whole_without_overshoot(void)
 {
 	/*
-	 * 6 active (3 pairs) on 5 CPUs, not 4. Worst over 20 seeds: 4
+	 * 6 active (3 pairs) on 5 CPUs, not 4. Worst over 20 seeds: 3
 	 * changes in 100 periods (a burst of noise folds a pair more, and
-	 * that is undone); before: 31 (8 -> 4 -> 8).
+	 * that is undone); 4 when probes that ran unstolen right after that
+	 * fold unfolded all rather than undid it; before: 31 (8 -> 4 -> 8).
 	 */
 	struct worst w = run("8 vCPUs in SMT pairs on 5 CPUs");
 
 	EXPECT(w.active_min == 6 && w.active_max == 6, "%u-%u active at the end, want 6",
 	       w.active_min, w.active_max);
-	EXPECT(w.changes <= 4, "%u changes in 100 periods", w.changes);
+	EXPECT(w.changes <= 3, "%u changes in 100 periods", w.changes);
 }
 
 static void work_left_on_marked_vcpus_is_not_a_probe(void)
@@ -164,24 +175,30 @@ static void follows_a_host_that_shrinks_and_grows(void)
 static void per_vm_hosts_fold_without_ceding(void)
 {
 	/*
-	 * Worst over 20 seeds: got 0.98-1.00, useful work 1.35x-4.82x of
-	 * ungoverned, 6-9 changes in a phase of 60 periods (a probe reading
-	 * near low_pct unfolds and the next contended periods fold again;
-	 * one reading instead of their moving average: 12-13); before: got
-	 * 0.97-0.99, 11.
+	 * Worst over 20 seeds: got 0.98-0.99, useful work 1.35x-4.81x of
+	 * ungoverned, 5-7 changes in a phase of 60 periods, more than 3 in
+	 * 1.4-3.9% of the guests' phases. Where the host is just full, two
+	 * noisy probe readings in a row below low_pct unfold all, and the
+	 * next contended periods fold again; a burst of noise folds, and the
+	 * probes find the room it left. With the same law but for the
+	 * probes' backoff, the undoing of a fold and the floor of a refold
+	 * (the law of 2026-12-06): 6-8 changes, more than 3 in 3.9-6.9%.
+	 * Without the floor alone, 100 x 64 has more than 3 in 3.5%.
 	 */
-	static const char *const names[] = {
-		"8 x 16 vCPUs on 32 CPUs, per VM",
-		"100 x 64 vCPUs on 1024 CPUs, per VM",
-		"8 x 16 on 32, half governed, per VM",
+	static const struct { const char *name; double over3; } c[] = {
+		{ "8 x 16 vCPUs on 32 CPUs, per VM", 4.5 },
+		{ "100 x 64 vCPUs on 1024 CPUs, per VM", 2.5 },
+		{ "8 x 16 on 32, half governed, per VM", 4.5 },
 	};
 
 	for (unsigned int i = 0; i < 3; i++) {
-		struct worst w = run(names[i]);
+		struct worst w = run(c[i].name);
 
-		EXPECT(w.got >= 0.95, "%s: a guest got %.2f of ungoverned", names[i], w.got);
-		EXPECT(w.useful >= 1.3, "%s: useful work %.2fx", names[i], w.useful);
-		EXPECT(w.changes <= 9, "%s: %u changes in a phase", names[i], w.changes);
+		EXPECT(w.got >= 0.95, "%s: a guest got %.2f of ungoverned", c[i].name, w.got);
+		EXPECT(w.useful >= 1.3, "%s: useful work %.2fx", c[i].name, w.useful);
+		EXPECT(w.changes <= 7, "%s: %u changes in a phase", c[i].name, w.changes);
+		EXPECT(over3_pct(&w) <= c[i].over3, "%s: more than 3 changes in %.1f%% of the phases",
+		       c[i].name, over3_pct(&w));
 	}
 }
 

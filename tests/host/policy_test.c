@@ -171,6 +171,41 @@ static void unfolds_within_3_periods_when_contention_ends_right_after_a_fold(voi
 	}
 }
 
+/*
+ * Probe readings of 8%, below low_pct but not below half of it, are what a
+ * host that is just full shows now and then. Two in a row unfold all; if
+ * the guest has to fold again right after, the next unfold takes four,
+ * until the guest has run unfolded and calm for 32 periods.
+ */
+static void probes_that_unfolded_too_early_need_more_readings_until_calm(void)
+{
+	int p;
+
+	setup(4, 4, 8);
+	inject(0, 3, 60);
+	p = periods_until(is_folded, 10);
+	EXPECT(p <= 3, "folded after %d periods", p);
+	inject(0, 3, 8);
+	p = periods_until(is_unfolded, 10);
+	/* A period's wait after the fold, then two readings. */
+	EXPECT(p <= 3, "first unfold on readings of 8%%: %d periods", p);
+	inject(0, 3, 60);
+	p = periods_until(is_folded, 10);
+	EXPECT(p <= 3, "folded again after %d periods", p);
+	inject(0, 3, 8);
+	p = periods_until(is_unfolded, 20);
+	EXPECT(p == 5, "second unfold on readings of 8%%: %d periods, want 5 (4 readings)", p);
+
+	/* Calm for 40 periods: the next episode is judged afresh. */
+	EXPECT(run(40) == 0, "changed while calm");
+	inject(0, 3, 60);
+	p = periods_until(is_folded, 10);
+	EXPECT(p <= 3, "folded after calm in %d periods", p);
+	inject(0, 3, 8);
+	p = periods_until(is_unfolded, 10);
+	EXPECT(p <= 3, "unfold after calm on readings of 8%%: %d periods", p);
+}
+
 static void unfolds_within_3_periods_when_the_host_grows(void)
 {
 	for (int seed = 0; seed <= NSEEDS; seed++) {
@@ -564,6 +599,7 @@ int main(void)
 	TAP_RUN(folds_within_3_periods_of_contention_starting);
 	TAP_RUN(unfolds_within_3_periods_when_contention_ends_right_after_a_fold);
 	TAP_RUN(unfolds_within_3_periods_when_the_host_grows);
+	TAP_RUN(probes_that_unfolded_too_early_need_more_readings_until_calm);
 	TAP_RUN(at_most_two_changes_in_50_periods);
 	TAP_RUN(never_folds_below_what_the_host_gives);
 	TAP_RUN(a_guest_that_wants_little_or_loses_high_pct_stays_unfolded);

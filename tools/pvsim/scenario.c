@@ -202,6 +202,8 @@ void pvs_run(const struct pvs_scenario *sc, int law, unsigned long long seed,
 			wt += gov[v].want[p];
 			if (gov[v].changes[p] > r->max_changes)
 				r->max_changes = gov[v].changes[p];
+			r->over3 += gov[v].changes[p] > 3;
+			r->phases++;
 			if (gov[v].first[p] > r->react_max)
 				r->react_max = gov[v].first[p];
 		}

@@ -44,6 +44,7 @@ struct pvs_scenario {
 /* What happened, per phase; "guest" means governed guests only. */
 struct pvs_result {
 	unsigned int max_changes;	/* most mask changes of a guest in a phase */
+	unsigned int over3, phases;	/* guest phases with more than 3 changes, of all */
 	double got_min;			/* worst guest: CPU time over ungoverned, whole run */
 	double jain_min;		/* worst phase: Jain of got over fair share */
 	double jain_none;		/* the same, ungoverned */
