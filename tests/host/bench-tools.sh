@@ -2,9 +2,10 @@
 # The benchmark tools without guests: tools/bench/zerocost -t summarises a
 # run from its runs.csv over the complete pairs only (a stopped run's last
 # pair left out) with the ratio the boots would give, and the tools refuse
-# bad input with a message and status 2, or 1 when there is nothing to read.
+# bad input with a message and status 2, or 1 when there is nothing to read;
+# tools/bench/bench -t gives busy-auto's cells as ratios to busy-none.
 top=$(cd "$(dirname "$0")/../.." && pwd)
-zc=$top/tools/bench/zerocost kf=$top/tools/bench/keyflip
+zc=$top/tools/bench/zerocost kf=$top/tools/bench/keyflip bench=$top/tools/bench/bench
 n=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n bench tools: $2"; else echo "not ok $n bench tools: $2"; fi; }
@@ -36,5 +37,25 @@ done
 for args in "-c 3" "-c 65" "-n x" "extra"; do
 	out=$("$kf" $args 2>&1); rc=$?
 	[ $rc = 2 ] && grep -q "error:" <<<"$out"; ok $? "keyflip $args: usage error (status $rc)"
+done
+# Three repetitions: busy host threads halve none; auto beside them 0.8x of that.
+mkdir -p "$tmp/b/guest"
+for r in 1 2 3; do
+	for m in "none 2.0 100 100 1000" "busy-none 4.0 50 200 2000" "busy-auto 5.0 40 200 2000"; do
+		read -r s h o p50 p99 <<<"$m"
+		echo "$r $s hackbench_s $h"; echo "$r $s stress_ops $o"
+		echo "$r $s lat_p50_us $p50"; echo "$r $s lat_p99_us $p99"
+	done
+done >"$tmp/b/guest/results.txt"
+echo "evac evac_us 1000 2000 3000 offline_us 4000 5000 6000" >>"$tmp/b/guest/results.txt"
+printf 'time,phase,steal,mask\n1000,timeline-off,50,0\n2000,timeline-auto,10,2\n' >"$tmp/b/guest/agent.csv"
+printf 'time,rate\n1000,5\n2000,6\n' >"$tmp/b/guest/meter.csv"
+out=$("$bench" -t -o "$tmp/b" 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^| busy-none | 0.50 / 0.50 / 0.50 | 0.50 / 0.50 / 0.50 |' <<<"$out" &&
+	grep -q '^| busy-auto (to busy-none) | 0.80 / 0.80 / 0.80 | 0.80 / 0.80 / 0.80 | 1.00 / 1.00 / 1.00 |' <<<"$out"
+ok $? "bench -t: busy-none to none, busy-auto to busy-none (status $rc)"
+for args in "-S 'static auto'" "-S 'none busy-auto'" "-S 'none nosuch'" "-r 0"; do
+	out=$(eval "\"\$bench\" $args" 2>&1); rc=$?
+	[ $rc = 2 ] && grep -q "error:" <<<"$out"; ok $? "bench $args: usage error (status $rc)"
 done
 echo "1..$n"
