@@ -57,15 +57,15 @@
  * full (a per-VM host that gives the guest as many CPUs as it kept
  * active), k probes among A active vCPUs lose about k / (A + k), a fifth,
  * and two noisy readings in a row fall below low_pct every few dozen
- * periods. An unfold on the probes' word that is followed by a global fold
+ * periods. An unfold on such readings that is followed by a global fold
  * within PVP_REFOLD_PERIODS was wrong: twice as many readings next time,
  * up to PVP_PROBE_NEED_MAX, until the guest has run unfolded without
- * contention for PVP_CALM_PERIODS; and the fold goes no lower than where
- * the probes found the guest. Probes that run unstolen within
- * PVP_REFOLD_PERIODS of a global fold undo that fold rather than unfold
- * all: they found room, not necessarily room for every vCPU (the fold was
- * on a burst of noise, or a neighbour on a per-VM host folded a vCPU short
- * of its share and left one spare for a moment).
+ * contention for PVP_CALM_PERIODS. A reading below half of low_pct is more
+ * than that noise and unfolds at once; within PVP_REFOLD_PERIODS of a
+ * global fold it undoes that fold rather than unfold all: the probes found
+ * room, not necessarily room for every vCPU (the fold was on a burst of
+ * noise, or a neighbour on a per-VM host folded a vCPU short of its share
+ * and left one spare for a moment).
  */
 #define PVP_PROBE_NEED		2
 #define PVP_PROBE_NEED_MAX	64
@@ -305,18 +305,6 @@ static unsigned long long hot_mean(unsigned long long a, unsigned long long b)
 	return lo * 4 < hi * 3 ? hi : (a + b) / 2;
 }
 
-/*
- * Whether the probes' reading @s_probe (percent lost) says the contention
- * has gone: probe_need readings in a row below low_pct since the last
- * change, or one below half of it, which is more than the noise of a full
- * host.
- */
-static int probe_room(struct pvp_state *s, const struct pvp_knobs *k, unsigned int s_probe)
-{
-	s->probe_low = s_probe < k->low_pct ? s->probe_low + 1 : 0;
-	return s_probe * 2 < k->low_pct || s->probe_low >= s->probe_need;
-}
-
 /* Whether @when, a period in the past or 0 for none, is within PVP_REFOLD_PERIODS. */
 static int recent(const struct pvp_state *s, unsigned int when)
 {
@@ -437,17 +425,9 @@ static unsigned int step_ours(struct pvp_state *s, const struct pvp_knobs *k,
 		if (probe_cap > cap)
 			cap = probe_cap;
 		target = cap > PVP_FOLD_SLACK ? (cap - PVP_FOLD_SLACK + PVP_ONE - 1) / PVP_ONE : 0;
-		/*
-		 * Right after the probes unfolded: not below where they found
-		 * the guest, plus the room they found if they ran unstolen.
-		 * The capacity of two contended periods of many vCPUs is
-		 * noisier than that.
-		 */
-		if (recent(s, s->unfold_at) && target < s->unfold_from + s->unfold_room)
-			target = s->unfold_from + s->unfold_room;
 		if (!fold(s, k, online, t->active, (unsigned int)target, 0))
 			return 0;
-		/* The probes unfolded too far: more readings next time. */
+		/* The probes' noise unfolded: more readings next time. */
 		if (recent(s, s->unfold_at))
 			s->probe_need = umin(2 * s->probe_need, PVP_PROBE_NEED_MAX);
 		s->unfold_at = 0;
@@ -464,19 +444,20 @@ static unsigned int step_ours(struct pvp_state *s, const struct pvp_knobs *k,
 	}
 	/*
 	 * The host may have room for some: as many as the capacity the probe
-	 * measured, less 5% for its noise; for all when the probes say the
-	 * contention has gone, or for as many as the last global fold found
-	 * if it was just made.
+	 * measured, less 5% for its noise; for all when the probes ran
+	 * (almost) unstolen, or, right after a global fold, for as many as
+	 * that fold found; for all on probe_need readings below low_pct.
 	 */
 	target = (probe_cap * 95 / 100 + PVP_FOLD_SLACK) / PVP_ONE;
-	if (probe_room(s, k, s_probe))
+	s->probe_low = s_probe < k->low_pct ? s->probe_low + 1 : 0;
+	if (s_probe * 2 < k->low_pct) {
 		target = recent(s, s->fold_at) ? s->fold_from : s->ncpus;
-	if (target > t->active) {
+	} else if (s->probe_low >= s->probe_need) {
+		target = s->ncpus;
 		s->unfold_at = s->period;
-		s->unfold_from = t->active;
-		s->unfold_room = s_probe * 2 < k->low_pct ? t->probed : 0;
-		unfold(s, online, t->active, (unsigned int)target);
 	}
+	if (target > t->active)
+		unfold(s, online, t->active, (unsigned int)target);
 	return 0;
 }
 

@@ -74,8 +74,8 @@ struct pvp_state {
 	unsigned int probe_need;	/* and how many it takes to unfold all */
 	/* The last global fold: period (0 = none), and the CPUs active before. */
 	unsigned int fold_at, fold_from;
-	/* The last unfold on the probes' word: the same, and the room they found. */
-	unsigned int unfold_at, unfold_from, unfold_room;
+	/* The last unfold on probe_need readings below low_pct: period, 0 = none. */
+	unsigned int unfold_at;
 	unsigned long long hot_cap;	/* 1 + capacity of a contended last period, or 0 */
 	unsigned long long hot_got;	/* and the CPU time the guest got in it */
 	unsigned int hot_steal;		/* and the percent its active CPUs lost */

@@ -172,6 +172,21 @@ static void unfolds_within_3_periods_when_contention_ends_right_after_a_fold(voi
 }
 
 /*
+ * Fold on 60% injected on every CPU, then inject @pct: the periods until
+ * the guest is unfolded again, at most @limit (limit + 1 if never).
+ */
+static int fold_then_unfold_on(unsigned int pct, int limit)
+{
+	int p;
+
+	inject(0, 3, 60);
+	p = periods_until(is_folded, 10);
+	EXPECT(p <= 3, "folded after %d periods", p);
+	inject(0, 3, pct);
+	return periods_until(is_unfolded, limit);
+}
+
+/*
  * Probe readings of 8%, below low_pct but not below half of it, are what a
  * host that is just full shows now and then. Two in a row unfold all; if
  * the guest has to fold again right after, the next unfold takes four,
@@ -182,28 +197,40 @@ static void probes_that_unfolded_too_early_need_more_readings_until_calm(void)
 	int p;
 
 	setup(4, 4, 8);
-	inject(0, 3, 60);
-	p = periods_until(is_folded, 10);
-	EXPECT(p <= 3, "folded after %d periods", p);
-	inject(0, 3, 8);
-	p = periods_until(is_unfolded, 10);
 	/* A period's wait after the fold, then two readings. */
+	p = fold_then_unfold_on(8, 10);
 	EXPECT(p <= 3, "first unfold on readings of 8%%: %d periods", p);
-	inject(0, 3, 60);
-	p = periods_until(is_folded, 10);
-	EXPECT(p <= 3, "folded again after %d periods", p);
-	inject(0, 3, 8);
-	p = periods_until(is_unfolded, 20);
+	p = fold_then_unfold_on(8, 20);
 	EXPECT(p == 5, "second unfold on readings of 8%%: %d periods, want 5 (4 readings)", p);
 
 	/* Calm for 40 periods: the next episode is judged afresh. */
 	EXPECT(run(40) == 0, "changed while calm");
-	inject(0, 3, 60);
-	p = periods_until(is_folded, 10);
-	EXPECT(p <= 3, "folded after calm in %d periods", p);
-	inject(0, 3, 8);
-	p = periods_until(is_unfolded, 10);
+	p = fold_then_unfold_on(8, 10);
 	EXPECT(p <= 3, "unfold after calm on readings of 8%%: %d periods", p);
+}
+
+/*
+ * The host gives 1.6 CPUs, then all it has, then 1.6 again at once, three
+ * times (pvsteal_test's contention_ending_right_after_a_fold...): every
+ * fold and unfold within 3 periods. The probes' unfold in between says
+ * nothing about how much room the next contention leaves.
+ */
+static void contention_coming_back_right_after_an_unfold_folds_within_3_periods(void)
+{
+	for (int seed = 0; seed <= NSEEDS; seed++) {
+		setup(4, 4, 8);
+		lag_and_noise(seed);
+		for (int round = 0; round < 3; round++) {
+			int p;
+
+			host.cpus = 1.6;
+			p = periods_until(is_folded, 10);
+			EXPECT(p <= 3, "seed %d round %d: folded after %d periods", seed, round, p);
+			host.cpus = 8;
+			p = periods_until(is_unfolded, 10);
+			EXPECT(p <= 3, "seed %d round %d: unfolded after %d periods", seed, round, p);
+		}
+	}
 }
 
 static void unfolds_within_3_periods_when_the_host_grows(void)
@@ -599,6 +626,7 @@ int main(void)
 	TAP_RUN(folds_within_3_periods_of_contention_starting);
 	TAP_RUN(unfolds_within_3_periods_when_contention_ends_right_after_a_fold);
 	TAP_RUN(unfolds_within_3_periods_when_the_host_grows);
+	TAP_RUN(contention_coming_back_right_after_an_unfold_folds_within_3_periods);
 	TAP_RUN(probes_that_unfolded_too_early_need_more_readings_until_calm);
 	TAP_RUN(at_most_two_changes_in_50_periods);
 	TAP_RUN(never_folds_below_what_the_host_gives);
