@@ -48,6 +48,8 @@ FIXTURE_TEARDOWN(cov)
 	pv_kill_all(self->pids, self->npids);
 	if (pv_module_loaded())
 		pv_mark("");
+	/* Some tests switch schedstats on; a failed one leaves them on. */
+	pv_write("/proc/sys/kernel/sched_schedstats", "0");
 }
 
 static pid_t add(FIXTURE_DATA(cov) *self, pid_t pid)
@@ -57,7 +59,11 @@ static pid_t add(FIXTURE_DATA(cov) *self, pid_t pid)
 	return pid;
 }
 
-/* Evacuate @pids from the marked CPUs; the last move's time after the write. */
+/*
+ * Evacuate @pids from the marked CPUs; the last move's time after the
+ * write, or -1 if they did not leave within 5 s or no move was traced (the
+ * callers start with some of them on a marked CPU).
+ */
 static int64_t mark_and_time(FIXTURE_DATA(cov) *self, const pid_t *pids, int n)
 {
 	struct pv_moves mv;
@@ -70,23 +76,30 @@ static int64_t mark_and_time(FIXTURE_DATA(cov) *self, const pid_t *pids, int n)
 		return -1;
 	pv_trace_stop();
 	pv_trace_moves_off(pids, n, self->marked, &mv);
-	return mv.n && mv.last_us > t0 ? (int64_t)(mv.last_us - t0) : 0;
+	if (!mv.n)
+		return -1;
+	return mv.last_us > t0 ? (int64_t)(mv.last_us - t0) : 0;
 }
 
 TEST_F_TIMEOUT(cov, rt_tasks_leave_and_avoid_marked_cpus, 60)
 {
 	struct pv_onto on;
+	char lower[16];
 	pid_t rt[2];
 	int64_t us;
 
 	for (int i = 0; i < 2; i++)
 		rt[i] = add(self, pv_spawn_rt(10, -1));
-	/* Start with them on the marked CPUs: that is what is being tested. */
-	ASSERT_EQ(0, pv_mark("0-1"));
-	ASSERT_GE(pv_wait_cpus(rt, 2, 0x3, 0, pv_now_us(), 2000000), 0);
+	/*
+	 * Start with them on the CPUs to be marked, that is what is being
+	 * tested: mark the others until they have left those.
+	 */
+	snprintf(lower, sizeof(lower), "0-%d", __builtin_ctzll(self->marked) - 1);
+	ASSERT_EQ(0, pv_mark(lower));
+	ASSERT_GE(pv_wait_cpus(rt, 2, pv_parse_list(lower), 0, pv_now_us(), 2000000), 0);
 
 	us = mark_and_time(self, rt, 2);
-	ASSERT_GE(us, 0) TH_LOG("RT tasks did not leave %s", self->half);
+	ASSERT_GE(us, 0) TH_LOG("RT tasks did not leave %s, or no move was traced", self->half);
 
 	/* They sleep and wake 250 times a second: never onto a marked CPU. */
 	ASSERT_EQ(0, pv_trace_start());
@@ -119,7 +132,7 @@ TEST_F_TIMEOUT(cov, queued_tasks_leave_from_behind_a_pinned_rt_task, 60)
 	ASSERT_NE(0, pv_cpus_of(busy, 4) & (1ULL << cpu));
 
 	us = mark_and_time(self, busy, 4);
-	ASSERT_GE(us, 0) TH_LOG("fair tasks stayed queued on %d", cpu);
+	ASSERT_GE(us, 0) TH_LOG("fair tasks stayed queued on %d, or no move was traced", cpu);
 	TH_LOG("4 fair tasks queued behind an RT task left CPU %d %lld us after the mark",
 	       cpu, (long long)us);
 	EXPECT_LE(us, EVAC_LIMIT_US);
@@ -242,7 +255,12 @@ TEST_F_TIMEOUT(cov, idle_marked_cpus_stay_quiet, 60)
 	/*
 	 * A ticking CPU takes 500 in 2 s at HZ=250 (fewer when the host
 	 * delays the vCPU threads: ticks then coalesce); an idle, left-alone
-	 * one a few.
+	 * one a few. Measured on 2 marked CPUs: 5-19, and 362 when marked
+	 * CPUs kept their tick, which is what this limit catches. Balancing
+	 * every idle CPU on each unmark cost only 23-25, too close to tell
+	 * apart by interrupt counts on this host:
+	 * unmark_balances_only_the_unmarked_cpus counts those balances
+	 * themselves.
 	 */
 	EXPECT_LT(after - before, 50 * nmarked);
 	EXPECT_GT(unmarked_after - unmarked_before, 200);
@@ -586,9 +604,18 @@ TEST_F_TIMEOUT(cov, nested_cgroups_and_a_cpuset_of_marked_cpus, 60)
 		snprintf(pid, sizeof(pid), "%d", pinned[i]);
 		ASSERT_EQ(0, write_at(set, "cgroup.procs", pid));
 	}
+	/* Some of them on the marked CPUs, which is what the mark must undo. */
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(0, pv_pin(fair[i], self->marked));
 	pv_sleep_us(200000);
+	for (int i = 0; i < 4; i++)
+		ASSERT_EQ(0, pv_pin(fair[i], ~0ULL >> (64 - self->ncpus)));
+	ASSERT_NE(0, pv_cpus_of(fair, 4) & self->marked);
 
-	ASSERT_GE(mark_and_time(self, fair, 4), 0) TH_LOG("cgroup tasks stayed on %s", self->half);
+	/* Pushes are counted while schedstats are on (see tracepoints_and_push_counter). */
+	ASSERT_EQ(0, pv_write("/proc/sys/kernel/sched_schedstats", "1"));
+	ASSERT_GE(mark_and_time(self, fair, 4), 0)
+		TH_LOG("cgroup tasks stayed on %s, or no move was traced", self->half);
 	for (int i = 0; i < 2; i++) {
 		c0[i] = pv_task_cputime_us(pinned[i]);
 		m0[i] = pv_sched_field(pinned[i], "se.nr_migrations");
@@ -607,7 +634,7 @@ TEST_F_TIMEOUT(cov, nested_cgroups_and_a_cpuset_of_marked_cpus, 60)
 		EXPECT_EQ(m0[i], pv_sched_field(pinned[i], "se.nr_migrations"))
 			TH_LOG("task in the cpuset of marked CPUs migrated");
 		pushes = push_count(pinned[i]);
-		EXPECT_LE(pushes, 0);
+		EXPECT_EQ(0, pushes) TH_LOG("%ld pushes (-1: no counter)", pushes);
 	}
 	pv_kill_all(self->pids, self->npids);
 	self->npids = 0;

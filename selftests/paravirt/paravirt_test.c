@@ -14,19 +14,26 @@
  * scheduler tick (4 ms at HZ=250) is the backstop. The margin is for the
  * host: this guest's 4 vCPU threads share 2 host CPUs, so a kicked vCPU
  * can wait a few host timeslices before it runs. Measured over 20 marks in
- * six runs: medians 2.6 to 3.2 ms, maxima 5.5 to 16.8 ms. Both limits are
- * PV_EVAC_LIMIT_US when set: with every vCPU on one host thread, QEMU runs
- * a busy vCPU for up to 100 ms before the next one gets its turn.
+ * six runs: medians 2.6 to 3.2 ms, maxima 5.5 to 16.8 ms.
+ *
+ * The limits hold percentiles of the 20 marks. The slowest mark only has
+ * to stay within PV_EVAC_MAX_US (250 ms by default), because the host can
+ * stall a vCPU for longer than any of this: on a day the host ran this
+ * guest at half its usual speed (hackbench took 4.7 s instead of 1.9 s),
+ * the slowest of 10 marks under scx_pvsimple took 74 ms against a median
+ * of 24 ms, and this test, then held to 40 ms on the slowest mark, failed
+ * once in CI. A push that waits for a tick or a balance misses more than
+ * one mark in ten, and moves the 90th percentile too.
+ *
+ * PV_EVAC_LIMIT_US (90th percentile, 40 ms by default) and
+ * PV_EVAC_MEDIAN_US (20 ms by default; measured medians 2.6-3.2 ms on the
+ * debug boot, 7 ms on the jl boot) when set: with every vCPU on one host
+ * thread, QEMU runs a busy vCPU for up to 100 ms before the next one gets
+ * its turn.
  */
 #define EVAC_LIMIT_US	pv_env_u64("PV_EVAC_LIMIT_US", 40000)
-/*
- * The median of those, which a slow regression moves before the maximum
- * does: PV_EVAC_MEDIAN_US, 20 ms by default (medians measured: 2.6-3.2 ms
- * on the debug boot, 7 ms on the jl boot).
- */
 #define EVAC_MEDIAN_US	pv_env_u64("PV_EVAC_MEDIAN_US", 20000)
-/* The same as /proc shows it: one sweep over all tasks costs ~5 ms in TCG. */
-#define SEEN_LIMIT_US	pv_env_u64("PV_EVAC_LIMIT_US", 40000)
+#define EVAC_MAX_US	pv_env_u64("PV_EVAC_MAX_US", 250000)
 
 /*
  * How long after a mark the evacuated tasks must be evenly spread: one
@@ -143,6 +150,31 @@ TEST_F(pv, bad_input_is_einval_and_changes_nothing)
 
 static const char *const migrate_ev[] = { "sched/sched_migrate_task" };
 
+/*
+ * The median (when @median_limit is not 0), the 90th percentile and the
+ * slowest of @n evacuation times, logged in round order.
+ */
+static void expect_evac_tail(struct __test_metadata *_metadata, const char *what,
+			     uint64_t *us, int n, uint64_t median_limit)
+{
+	uint64_t p50, p90;
+	char list[512];
+
+	pv_list_ms(us, n, list, sizeof(list));
+	p50 = pv_percentile(us, n, 50);
+	p90 = pv_percentile(us, n, 90);
+	TH_LOG("%s after p50 %llu us, p90 %llu us, max %llu us; by round, in ms: %s", what,
+	       (unsigned long long)p50, (unsigned long long)p90,
+	       (unsigned long long)us[n - 1], list);
+	ksft_print_msg("evacuation_us %s: p50=%llu p90=%llu max=%llu n=%d\n", what,
+		       (unsigned long long)p50, (unsigned long long)p90,
+		       (unsigned long long)us[n - 1], n);
+	if (median_limit)
+		EXPECT_LE(p50, median_limit);
+	EXPECT_LE(p90, EVAC_LIMIT_US);
+	EXPECT_LE(us[n - 1], EVAC_MAX_US);
+}
+
 TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 180)
 {
 	uint64_t evac[20], seen[20], t0;
@@ -184,19 +216,13 @@ TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 180)
 		ASSERT_EQ(0, pv_mark(""));
 	}
 
-	qsort(evac, rounds, sizeof(evac[0]), pv_cmp_u64);
-	qsort(seen, rounds, sizeof(seen[0]), pv_cmp_u64);
-	TH_LOG("%d busy tasks off %s, %d marks: last push after median %llu us, max %llu us; seen in /proc after median %llu us, max %llu us",
-	       self->npids, self->half, rounds,
-	       (unsigned long long)evac[rounds / 2], (unsigned long long)evac[rounds - 1],
-	       (unsigned long long)seen[rounds / 2], (unsigned long long)seen[rounds - 1]);
-	ksft_print_msg("evacuation_us median=%llu max=%llu proc_median=%llu proc_max=%llu n=%d\n",
-		       (unsigned long long)evac[rounds / 2], (unsigned long long)evac[rounds - 1],
-		       (unsigned long long)seen[rounds / 2], (unsigned long long)seen[rounds - 1],
-		       rounds);
-	EXPECT_LE(evac[rounds - 1], EVAC_LIMIT_US);
-	EXPECT_LE(evac[rounds / 2], EVAC_MEDIAN_US);
-	EXPECT_LE(seen[rounds - 1], SEEN_LIMIT_US);
+	expect_evac_tail(_metadata, "last push", evac, rounds, EVAC_MEDIAN_US);
+	/*
+	 * The same as /proc shows it: one sweep over all tasks costs ~5 ms in
+	 * TCG, and the median waits for the poller's own vCPU to run, which
+	 * with one TCG thread is up to 100 ms: only the tail is asserted.
+	 */
+	expect_evac_tail(_metadata, "seen in /proc", seen, rounds, 0);
 }
 
 /*
@@ -209,7 +235,7 @@ TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 180)
 TEST_F_TIMEOUT(pv, every_unmark_returns_work, 3600)
 {
 	int rounds = pv_env_u64("PV_UNMARK_ROUNDS", 2000), failed = 0, n = 0;
-	uint64_t *took = calloc(rounds, sizeof(*took)), total = 0;
+	uint64_t *took = calloc(rounds, sizeof(*took)), total = 0, p95, p99;
 	int64_t us;
 
 	ASSERT_NE(NULL, took);
@@ -231,34 +257,35 @@ TEST_F_TIMEOUT(pv, every_unmark_returns_work, 3600)
 		total += us;
 		took[n++] = us;
 	}
-	qsort(took, n, sizeof(*took), pv_cmp_u64);
+	p95 = pv_percentile(took, n, 95);
+	p99 = pv_percentile(took, n, 99);
 	TH_LOG("%d unmarks: %d without work back on %s within %d ms; the others after mean %llu us, median %llu us, p95 %llu us, p99 %llu us, max %llu us",
 	       rounds, failed, self->half, (int)(RETURN_LIMIT_US / 1000),
 	       (unsigned long long)(n ? total / n : 0),
-	       (unsigned long long)(n ? took[n / 2] : 0),
-	       (unsigned long long)(n ? took[n * 95 / 100] : 0),
-	       (unsigned long long)(n ? took[n * 99 / 100] : 0),
-	       (unsigned long long)(n ? took[n - 1] : 0));
+	       (unsigned long long)pv_percentile(took, n, 50), (unsigned long long)p95,
+	       (unsigned long long)p99, (unsigned long long)pv_percentile(took, n, 100));
 	EXPECT_EQ(0, failed);
-	if (n) {
-		EXPECT_LE(took[n * 95 / 100], RETURN_P95_US);
-		EXPECT_LE(took[n * 99 / 100], RETURN_P99_US);
-	}
+	EXPECT_LE(p95, RETURN_P95_US);
+	EXPECT_LE(p99, RETURN_P99_US);
 	free(took);
 }
 
-/* How many of @pids run on each CPU of @cpus: the largest count minus the smallest. */
 /*
  * Evacuated tasks end up evenly spread over the unmarked CPUs within one
  * balance interval (SPREAD_WAIT_US): pushes from several marked CPUs at
- * once must not pile onto one target for longer. The push weighs a CPU's load, RT
- * included, so the test does not poll /proc (at RT priority) around the
- * mark: it lets its own load decay first and looks once, after the wait.
+ * once must not pile onto one target for longer. The push weighs a CPU's
+ * load, RT included, so the test does not poll /proc (at RT priority)
+ * around the mark: it lets its own load decay first and looks once, after
+ * the wait, and once more after a second wait where the first look found
+ * the counts apart. Of 20 marks, one may need the second wait (a 5/3 split
+ * at 200 ms was seen in one of 20 marks on a host that ran the guest at
+ * half its usual speed: a vCPU that the host does not run does not
+ * balance); none may need more.
  */
 TEST_F_TIMEOUT(pv, evacuated_tasks_spread_evenly, 120)
 {
 	uint64_t unmarked = ((1ULL << self->ncpus) - 1) & ~self->marked;
-	int rounds = 20, uneven = 0, worst = 0, d;
+	int rounds = 20, late = 0, uneven = 0, worst = 0, d;
 
 	ASSERT_EQ(0, pv_measure_rt());
 	spawn_busy(self, 2 * self->ncpus);
@@ -273,13 +300,21 @@ TEST_F_TIMEOUT(pv, evacuated_tasks_spread_evenly, 120)
 			       (unsigned long long)SPREAD_WAIT_US / 1000);
 		d = pv_spread(self->pids, self->npids, unmarked);
 		worst = d > worst ? d : worst;
-		if (d > 1 && !uneven++)
+		if (d > 1) {
 			TH_LOG("round %d: task counts on the unmarked CPUs differ by %d after %llu ms",
 			       r, d, (unsigned long long)SPREAD_WAIT_US / 1000);
+			late++;
+			pv_sleep_us(SPREAD_WAIT_US);
+			d = pv_spread(self->pids, self->npids, unmarked);
+			if (d > 1 && !uneven++)
+				TH_LOG("round %d: still by %d after %llu ms", r, d,
+				       (unsigned long long)2 * SPREAD_WAIT_US / 1000);
+		}
 		ASSERT_EQ(0, pv_mark(""));
 	}
-	TH_LOG("%d evacuations of %d tasks: counts on the unmarked CPUs differ by more than 1 after %llu ms in %d (worst by %d)",
-	       rounds, self->npids, (unsigned long long)SPREAD_WAIT_US / 1000, uneven, worst);
+	TH_LOG("%d evacuations of %d tasks: counts on the unmarked CPUs differ by more than 1 after %llu ms in %d (worst by %d), after twice that in %d",
+	       rounds, self->npids, (unsigned long long)SPREAD_WAIT_US / 1000, late, worst, uneven);
+	EXPECT_LE(late, rounds / 20);
 	EXPECT_EQ(0, uneven);
 }
 

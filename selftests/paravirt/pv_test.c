@@ -91,6 +91,39 @@ void pv_shares(const pid_t *pids, int n, uint64_t window_us, int *pct, int *wait
 	}
 }
 
+/*
+ * Where two tasks that wake up all the time (pv_duty_cycle()) spend time
+ * queued depends on how soon the host runs a vCPU that was idle, not only
+ * on where they run. So measure the best and the worst any placement can
+ * do on this host first: @pids pinned one to @cpu_a and one to @cpu_b,
+ * then both to @cpu_a. Then allow both on @allowed and measure what the
+ * kernel's placement does, each over @window_us. 0, or the -errno of a pin.
+ */
+int pv_queueing(const pid_t *pids, int cpu_a, int cpu_b, uint64_t allowed,
+		uint64_t window_us, struct pv_queued *q)
+{
+	int ret = pv_pin(pids[0], 1ULL << cpu_a) ?: pv_pin(pids[1], 1ULL << cpu_b);
+
+	if (ret)
+		return ret;
+	pv_sleep_us(100000);
+	pv_shares(pids, 2, window_us, q->pct_apart, q->queued_apart);
+	ret = pv_pin(pids[1], 1ULL << cpu_a);
+	if (ret)
+		return ret;
+	pv_sleep_us(100000);
+	pv_shares(pids, 2, window_us, q->pct_stacked, q->queued_stacked);
+	ret = pv_pin(pids[0], allowed) ?: pv_pin(pids[1], allowed);
+	if (ret)
+		return ret;
+	pv_sleep_us(500000);
+	pv_shares(pids, 2, window_us, q->pct, q->queued);
+	q->best = q->queued_apart[0] + q->queued_apart[1];
+	q->worst = q->queued_stacked[0] + q->queued_stacked[1];
+	q->got = q->queued[0] + q->queued[1];
+	return 0;
+}
+
 /* A SCHED_FIFO child at @prio in pv_duty_cycle(), pinned as pv_fork_child(). */
 pid_t pv_spawn_rt(int prio, int pin_cpu)
 {

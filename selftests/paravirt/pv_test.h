@@ -24,6 +24,16 @@ pid_t pv_spawn_rt(int prio, int pin_cpu);
 pid_t pv_spawn_spinner(int prio, int cpu);
 void pv_shares(const pid_t *pids, int n, uint64_t window_us, int *pct, int *waited);
 long pv_sched_field(pid_t pid, const char *name);
+
+/* Two waking tasks: apart, stacked, then placed by the kernel (pv_queueing()). */
+struct pv_queued {
+	int pct_apart[2], queued_apart[2];	/* pinned one to each CPU */
+	int pct_stacked[2], queued_stacked[2];	/* both pinned to one */
+	int pct[2], queued[2];			/* allowed on the CPUs */
+	int best, worst, got;			/* queued, both together */
+};
+int pv_queueing(const pid_t *pids, int cpu_a, int cpu_b, uint64_t allowed,
+		uint64_t window_us, struct pv_queued *q);
 long pv_cpu_irqs(int cpu, const char *rows);
 const char *pv_program(const char *name, const char *dir_env);
 const char *pv_pvctl(void);

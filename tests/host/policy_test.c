@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Host unit tests of kernel/pvsteal/policy.c, one per policy property of
- * DESIGN.md, against the host model of tools/pvsim/model.h: vCPU threads
+ * Host unit tests of kernel/pvsteal/policy.c, one per policy property
+ * (Documentation/pvsteal.rst, "Properties"), against the host model of tools/pvsim/model.h: vCPU threads
  * sharing P host CPUs (per thread, or per VM), steal only while a vCPU
  * wants to run, injected steal as pvsteal's inject file makes it, a source
  * that can lag by a period and carry +-8 points of noise, and the policy's

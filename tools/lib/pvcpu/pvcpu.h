@@ -75,6 +75,8 @@ int64_t pv_wait_off(const pid_t *pids, int n, uint64_t marked, uint64_t start,
 		    uint64_t limit_us);
 int pv_measure_rt(void);
 int pv_cmp_u64(const void *a, const void *b);	/* for qsort() */
+uint64_t pv_percentile(uint64_t *v, int n, int pct);
+const char *pv_list_ms(const uint64_t *v, int n, char *buf, size_t len);
 
 /*
  * Scheduler tracepoints (trace.c), for what /proc is too slow or too

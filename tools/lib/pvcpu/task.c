@@ -348,3 +348,31 @@ int pv_cmp_u64(const void *a, const void *b)
 
 	return x < y ? -1 : x > y;
 }
+
+/*
+ * The @pct-th percentile of the @n values of @v by nearest rank, sorting
+ * @v: of 20 values, p50 is the 10th smallest, p90 the 18th, p100 the
+ * largest.
+ */
+uint64_t pv_percentile(uint64_t *v, int n, int pct)
+{
+	int rank = (n * pct + 99) / 100;
+
+	if (n <= 0)
+		return 0;
+	qsort(v, n, sizeof(*v), pv_cmp_u64);
+	return v[rank > 1 ? rank - 1 : 0];
+}
+
+/* @n times in microseconds as milliseconds with one decimal, for a log. */
+const char *pv_list_ms(const uint64_t *v, int n, char *buf, size_t len)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && used < len; i++)
+		used += snprintf(buf + used, len - used, "%s%llu.%llu", i ? " " : "",
+				 (unsigned long long)v[i] / 1000,
+				 (unsigned long long)v[i] % 1000 / 100);
+	return buf;
+}
