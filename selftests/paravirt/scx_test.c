@@ -426,6 +426,38 @@ TEST_F_TIMEOUT(scx, pvsimple_confined_tasks_keep_running, 120)
 }
 
 /*
+ * Busy tasks allowed only on the marked CPUs, both started on the same one:
+ * scx_pvsimple spreads them over the marked CPUs they may use, as the fair
+ * class does (confined_test). The built-in idle tracking never offers a
+ * marked CPU, so such a task goes through the queue, where an idle marked
+ * CPU it may use, kicked, takes it. Judged as the waking tasks below
+ * (pv_queueing()): busy tasks pinned apart queue for next to nothing,
+ * stacked each for half of the time.
+ */
+TEST_F_TIMEOUT(scx, pvsimple_confined_busy_tasks_spread, 120)
+{
+	int first = __builtin_ctzll(self->marked), last = self->ncpus - 1;
+	struct pv_queued q;
+
+	scx_start(_metadata, self, "scx_pvsimple");
+	ASSERT_EQ(0, pv_mark(self->half));
+	for (int i = 0; i < 2; i++)
+		ASSERT_GT(add(self, pv_spawn_busy("pvt-conf", last)), 0);
+	expect_on_scx(_metadata, self->pids, 2, 1);
+	ASSERT_EQ(0, pv_queueing(self->pids, last, first, self->marked, 2000000, &q));
+	TH_LOG("two busy tasks pinned to marked CPUs %d and %d: %d%% and %d%% of a CPU, queued %d%% and %d%% of the time",
+	       last, first, q.pct_apart[0], q.pct_apart[1], q.queued_apart[0], q.queued_apart[1]);
+	TH_LOG("both pinned to %d: %d%% and %d%% of a CPU, queued %d%% and %d%%", last,
+	       q.pct_stacked[0], q.pct_stacked[1], q.queued_stacked[0], q.queued_stacked[1]);
+	TH_LOG("allowed on marked %s: %d%% and %d%% of a CPU, queued %d%% and %d%%; %s",
+	       self->half, q.pct[0], q.pct[1], q.queued[0], q.queued[1], scx_last_line(self));
+	ASSERT_GE(q.worst - q.best, 20) TH_LOG("stacking did not make them queue: nothing to compare with");
+	EXPECT_LE(q.got, q.best + (q.worst - q.best) / 4);
+	EXPECT_GT(q.pct[0] + q.pct[1], q.pct_stacked[0] + q.pct_stacked[1]);
+	EXPECT_TRUE(scx_running(self->name));
+}
+
+/*
  * Tasks allowed only on the marked CPUs, waking up every 4 ms, that start
  * on the same one: under scx_simple, with no mask code of its own, they
  * spread over the marked CPUs as they would if nothing were marked. The
