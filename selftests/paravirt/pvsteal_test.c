@@ -451,6 +451,57 @@ TEST_F(gov, every_writable_file_rejects_bad_values)
 	EXPECT_STREQ("upstream", after);
 }
 
+/*
+ * Parameters are checked at load as the debugfs files check writes: a bad
+ * one refuses the load (-EINVAL with the module file, as make check loads
+ * it; modprobe only says that it failed) and leaves nothing loaded; good
+ * ones read back from /sys/module/pvsteal/parameters and take effect.
+ */
+TEST_F(gov, bad_parameters_refuse_the_load_and_good_ones_read_back)
+{
+	char too_many[32];
+	const char *const bad[] = {
+		"period_ms=9", "period_ms=60001", "period_ms=x", "high_pct=0", "high_pct=101",
+		"low_pct=20", "high_pct=10 low_pct=10", "min_active=0", too_many,
+		"mode=x", "law=x", "law=",
+	};
+	static const struct { const char *name, *val; } good[] = {
+		{ "period_ms", "250" }, { "high_pct", "30" }, { "low_pct", "5" },
+		{ "min_active", "2" }, { "mode", "manual" }, { "law", "upstream" },
+	};
+	char params[256] = "", path[128], buf[64];
+	const char *ko = getenv("PVSTEAL_KO");
+	int ret;
+
+	snprintf(too_many, sizeof(too_many), "min_active=%ld", sysconf(_SC_NPROCESSORS_CONF) + 1);
+	ASSERT_EQ(0, pv_module_unload());
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		ret = pv_module_load(bad[i]);
+		EXPECT_NE(0, ret) TH_LOG("'%s' loaded", bad[i]);
+		if (ko && *ko)
+			EXPECT_EQ(-EINVAL, ret) TH_LOG("'%s': %s", bad[i], strerror(-ret));
+		EXPECT_FALSE(pv_module_loaded()) TH_LOG("'%s' left the module loaded", bad[i]);
+		if (pv_module_loaded())
+			ASSERT_EQ(0, pv_module_unload());
+	}
+
+	for (unsigned int i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		snprintf(params + strlen(params), sizeof(params) - strlen(params), "%s%s=%s",
+			 i ? " " : "", good[i].name, good[i].val);
+	ASSERT_EQ(0, pv_module_load(params)) TH_LOG("'%s' refused", params);
+	for (unsigned int i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		snprintf(path, sizeof(path), "/sys/module/pvsteal/parameters/%s", good[i].name);
+		ASSERT_EQ(0, pv_read(path, buf, sizeof(buf))) TH_LOG("%s", path);
+		EXPECT_STREQ(good[i].val, buf) TH_LOG("%s", path);
+	}
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/period_ms", buf, sizeof(buf)));
+	EXPECT_STREQ("250", buf);
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/mode", buf, sizeof(buf)));
+	EXPECT_STREQ("manual", buf);
+	ASSERT_EQ(0, pv_read(PV_DEBUGFS "/law", buf, sizeof(buf)));
+	EXPECT_STREQ("upstream", buf);
+}
+
 TEST_F_TIMEOUT(gov, hotplug_in_auto_mode, 60)
 {
 	int last = self->ncpus - 1;
