@@ -286,14 +286,17 @@ static const char *const wakeup_ev[] = { "sched/sched_wakeup", "sched/sched_wake
  * the scheduler makes when a CPU consumes its queue.
  */
 static void wakeups_stay_off(struct __test_metadata *_metadata, FIXTURE_DATA(scx) *self,
-			     const char *sched, const char *event)
+			     const char *sched, const char *event, bool mark_first)
 {
 	struct pv_onto on;
 
 	if (pv_trace_enabled(wakeup_ev, 3))
 		SKIP(return, "boot with trace_event=" PV_TRACE_EVENTS);
+	if (mark_first)
+		ASSERT_EQ(0, pv_mark(self->half));
 	scx_start(_metadata, self, sched);
-	ASSERT_EQ(0, pv_mark(self->half));
+	if (!mark_first)
+		ASSERT_EQ(0, pv_mark(self->half));
 	/* This task too may have been on a marked CPU: let it wake up elsewhere. */
 	pv_sleep_us(100000);
 
@@ -320,12 +323,22 @@ static void wakeups_stay_off(struct __test_metadata *_metadata, FIXTURE_DATA(scx
 
 TEST_F_TIMEOUT(scx, simple_wakeups_avoid_marked_cpus, 120)
 {
-	wakeups_stay_off(_metadata, self, "scx_simple", "sched_wakeup");
+	wakeups_stay_off(_metadata, self, "scx_simple", "sched_wakeup", false);
+}
+
+/*
+ * The same with the CPUs marked before the scheduler starts: enabling it
+ * resets the idle masks, which must leave the marked CPUs out, as nothing
+ * marks them again.
+ */
+TEST_F_TIMEOUT(scx, simple_wakeups_avoid_cpus_marked_before_it_started, 120)
+{
+	wakeups_stay_off(_metadata, self, "scx_simple", "sched_wakeup", true);
 }
 
 TEST_F_TIMEOUT(scx, pvsimple_nothing_lands_on_marked_cpus, 120)
 {
-	wakeups_stay_off(_metadata, self, "scx_pvsimple", NULL);
+	wakeups_stay_off(_metadata, self, "scx_pvsimple", NULL, false);
 }
 
 /* Fork @n children that sleep 20 ms and exit; wait for them. */
