@@ -534,10 +534,18 @@ static void fair_after_scx(struct __test_metadata *_metadata, FIXTURE_DATA(scx) 
 			       pv_now_us(), RETURN_LIMIT_US), 0);
 	t0 = pv_now_us();
 	ASSERT_EQ(0, pv_mark(self->half));
-	us = pv_wait_off(self->pids, self->npids, self->marked, t0, EVAC_MARGIN_US);
-	TH_LOG("fair tasks left %s in %lld us (limit %llu)", self->half, (long long)us,
-	       (unsigned long long)EVAC_MARGIN_US);
-	EXPECT_GE(us, 0);
+	us = pv_wait_off(self->pids, self->npids, self->marked, t0, 5000000);
+	TH_LOG("fair tasks left %s in %lld us (-1: not in 5 s; limit %llu), %ld pushes",
+	       self->half, (long long)us, (unsigned long long)EVAC_MAX_US,
+	       pushes(self->pids, self->npids));
+	/*
+	 * One mark, so its time is bounded as the slowest of the 20 marks in
+	 * busy_tasks_leave_marked_cpus: 50 of these marks (25 after an
+	 * unload, 25 after an ejection) took 3.1-43.7 ms, one over 40 ms,
+	 * the old limit, which make check failed once.
+	 */
+	ASSERT_GE(us, 0);
+	EXPECT_LE(us, EVAC_MAX_US);
 	EXPECT_GT(pushes(self->pids, self->npids), 0);
 }
 
