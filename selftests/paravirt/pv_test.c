@@ -92,10 +92,10 @@ void pv_shares(const pid_t *pids, int n, uint64_t window_us, int *pct, int *wait
 }
 
 /*
- * Where two tasks that wake up all the time (pv_duty_cycle()) spend time
- * queued depends on how soon the host runs a vCPU that was idle, not only
- * on where they run. So measure the best and the worst any placement can
- * do on this host first: @pids pinned one to @cpu_a and one to @cpu_b,
+ * How long two tasks spend queued depends on the host, not only on where
+ * they run: one that wakes up all the time (pv_duty_cycle()) waits for the
+ * host to run its idle vCPU again. So measure the best and the worst any
+ * placement can do on this host first: @pids pinned one to @cpu_a and one to @cpu_b,
  * then both to @cpu_a. Then allow both on @allowed and measure what the
  * kernel's placement does, each over @window_us. 0, or the -errno of a pin.
  */

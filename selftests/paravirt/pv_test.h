@@ -25,7 +25,7 @@ pid_t pv_spawn_spinner(int prio, int cpu);
 void pv_shares(const pid_t *pids, int n, uint64_t window_us, int *pct, int *waited);
 long pv_sched_field(pid_t pid, const char *name);
 
-/* Two waking tasks: apart, stacked, then placed by the kernel (pv_queueing()). */
+/* Two tasks: pinned apart, stacked, then placed by the kernel (pv_queueing()). */
 struct pv_queued {
 	int pct_apart[2], queued_apart[2];	/* pinned one to each CPU */
 	int pct_stacked[2], queued_stacked[2];	/* both pinned to one */
