@@ -7,7 +7,9 @@
  * the virtio devices (MSI-X, not managed) carry the guest's I/O: a child
  * opens and closes a file on the root file system for as long as a test
  * runs, so that an interrupt whose move waits for its next delivery moves.
- * The tests restore the affinities when they end.
+ * The tests restore the affinities when they end. The flags of every
+ * interrupt (a move pending, an affinity set) come from debugfs
+ * (CONFIG_GENERIC_IRQ_DEBUGFS), which also injects one delivery.
  */
 #define _GNU_SOURCE
 #include "../kselftest_harness.h"
@@ -16,7 +18,9 @@
 #include <fcntl.h>
 
 #define MAX_IRQS	16
+#define MAX_ALL		256
 #define MOVE_LIMIT_US	1000000
+#define DEBUGFS_IRQS	"/sys/kernel/debug/irq/irqs"
 
 FIXTURE(irq) {
 	int n;
@@ -24,6 +28,7 @@ FIXTURE(irq) {
 	pid_t io;
 	char saved[MAX_IRQS][64];
 	int first, second;	/* the two highest CPUs */
+	int offline;		/* a CPU to bring back online, or -1 */
 };
 
 static int irq_file(int irq, const char *file, char *buf, size_t len)
@@ -65,6 +70,83 @@ static int64_t wait_effective(int irq, uint64_t cpus)
 			return -1;
 		pv_sleep_us(10000);
 	}
+}
+
+/* The state of an interrupt that debugfs shows and /proc does not. */
+struct irq_state {
+	int irq;
+	uint64_t affinity, eff;
+	bool follows;		/* activated, balanced, not managed: the mask applies */
+	bool pending;		/* a move waits for the next delivery */
+	bool aff_set;		/* IRQD_AFFINITY_SET: the default affinity no longer applies */
+};
+
+static bool has_flag(const char *dbg, const char *flag)
+{
+	char word[48];
+
+	snprintf(word, sizeof(word), " %s\n", flag);
+	return strstr(dbg, word);
+}
+
+static int irq_state(int irq, struct irq_state *s)
+{
+	char path[96], dbg[4096], buf[64];
+
+	snprintf(path, sizeof(path), DEBUGFS_IRQS "/%d", irq);
+	if (pv_read(path, dbg, sizeof(dbg)) ||
+	    irq_file(irq, "smp_affinity_list", buf, sizeof(buf)))
+		return -1;
+	strcat(dbg, "\n");
+	s->irq = irq;
+	s->affinity = pv_parse_list(buf);
+	s->eff = effective(irq);
+	s->follows = has_flag(dbg, "IRQD_ACTIVATED") && !has_flag(dbg, "IRQD_PER_CPU") &&
+		     !has_flag(dbg, "IRQD_NO_BALANCING") && !has_flag(dbg, "IRQD_AFFINITY_MANAGED");
+	s->pending = has_flag(dbg, "IRQD_SETAFFINITY_PENDING");
+	s->aff_set = has_flag(dbg, "IRQD_AFFINITY_SET");
+	return 0;
+}
+
+/* Deliver @irq once, so that a move pending from an earlier change happens. */
+static int inject(int irq)
+{
+	char path[96];
+
+	snprintf(path, sizeof(path), DEBUGFS_IRQS "/%d", irq);
+	return pv_write(path, "trigger");
+}
+
+/*
+ * Every interrupt the mask applies to, with no move pending: the moves
+ * left pending by earlier changes (an interrupt that has not fired since)
+ * are made to happen first, and those that cannot be injected (level
+ * triggered) are left out. Returns how many are in @st.
+ */
+static int settled_interrupts(struct irq_state *st)
+{
+	char line[1024];
+	int n = 0, irq, k = 0;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f) && n < MAX_ALL) {
+		if (sscanf(line, " %d:", &irq) != 1 || irq_state(irq, &st[n]) ||
+		    !st[n].follows || !st[n].eff)
+			continue;
+		if (st[n].pending)
+			inject(irq);
+		n++;
+	}
+	fclose(f);
+	pv_sleep_us(50000);
+	for (int i = 0; i < n; i++) {
+		if (irq_state(st[i].irq, &st[k]) || st[k].pending)
+			continue;
+		k++;
+	}
+	return k;
 }
 
 /* Interrupts of @irq taken by each CPU in @cpus, summed; all CPUs in @total. */
@@ -128,6 +210,7 @@ FIXTURE_SETUP(irq)
 	self->second = ncpus - 2;
 	self->n = 0;
 	self->io = 0;
+	self->offline = -1;
 	f = fopen("/proc/interrupts", "r");
 	ASSERT_NE(NULL, f);
 	while (fgets(line, sizeof(line), f) && self->n < MAX_IRQS) {
@@ -171,6 +254,8 @@ FIXTURE_TEARDOWN(irq)
 {
 	if (self->io > 0)
 		pv_kill_all(&self->io, 1);
+	if (self->offline >= 0)
+		pv_set_online(self->offline, 1);
 	if (pv_module_loaded())
 		pv_mark("");
 	for (int i = 0; i < self->n; i++)
@@ -213,15 +298,24 @@ TEST_F(irq, follows_every_change_of_the_mask)
 	EXPECT_STREQ(list, buf);
 }
 
-/* An interrupt allowed only on marked CPUs stays there, as a pinned task does. */
+/*
+ * An interrupt allowed only on marked CPUs stays there, as a pinned task
+ * does: it leaves the highest CPU when only that one is marked, and goes
+ * no further when both of its CPUs are.
+ */
 TEST_F(irq, pinned_to_marked_cpus_stays)
 {
 	int irq = self->irq[0];
-	char list[32];
+	char list[32], one[8];
 
 	snprintf(list, sizeof(list), "%d-%d", self->second, self->first);
+	snprintf(one, sizeof(one), "%d", self->first);
+	ASSERT_EQ(0, set_affinity(irq, one));
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
 	ASSERT_EQ(0, set_affinity(irq, list));
-	ASSERT_LE(0, wait_effective(irq, 3ULL << self->second));
+	ASSERT_EQ(0, pv_mark(one));
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->second))
+		TH_LOG("irq %d still on CPU %d 1 s after it was marked", irq, self->first);
 	ASSERT_EQ(0, pv_mark(list));
 	pv_sleep_us(200000);
 	EXPECT_EQ(0, effective(irq) & ~(3ULL << self->second))
@@ -229,34 +323,172 @@ TEST_F(irq, pinned_to_marked_cpus_stays)
 }
 
 /*
- * I/O on the root file system while the upper half is marked: its request
- * interrupt, allowed on every CPU and first sent to the highest, is taken
- * by the others.
+ * A change of the mask moves only the interrupts it must: those delivered
+ * to a CPU it marks (when their affinity allows another). Moving any other
+ * would rewrite its MSI message at its next delivery, an exit to the host
+ * each, for nothing, and mark its affinity as set, after which the default
+ * affinity no longer applies to it. Marking the upper half and unmarking
+ * it: no interrupt off the marked CPUs gets a pending move or changes CPU,
+ * and none is marked as having its affinity set.
  */
-TEST_F(irq, io_interrupts_stay_off_marked_cpus)
+TEST_F(irq, a_change_moves_only_the_interrupts_it_must)
 {
-	int ncpus = sysconf(_SC_NPROCESSORS_ONLN), irq = self->irq[0];
-	char half[32], all[32], one[8];
-	long on0, on1, total0, total1;
+	static struct irq_state before[MAX_ALL];
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN), n, on_marked = 0, moved = 0;
+	int touched = 0, touched_unmark = 0, aff_set = 0, default_aff = 0;
+	struct irq_state now, marked_st[MAX_ALL];
 	uint64_t marked;
+	char half[32];
 
+	if (ncpus < 4)
+		SKIP(return, "needs 4 CPUs, has %d", ncpus);
+	ASSERT_EQ(0, access(DEBUGFS_IRQS, R_OK)) TH_LOG("no %s: CONFIG_GENERIC_IRQ_DEBUGFS", DEBUGFS_IRQS);
 	pv_upper_half(ncpus, half, sizeof(half), &marked);
-	snprintf(all, sizeof(all), "0-%d", ncpus - 1);
+	n = settled_interrupts(before);
+	ASSERT_GE(n, 2) TH_LOG("%d interrupts the mask applies to, with no move pending", n);
+	for (int i = 0; i < n; i++)
+		default_aff += !before[i].aff_set;
+
+	ASSERT_EQ(0, pv_mark(half));
+	for (int i = 0; i < n; i++) {
+		struct irq_state *b = &before[i];
+		bool must = (b->eff & marked) && (b->affinity & ~marked);
+
+		ASSERT_EQ(0, irq_state(b->irq, &marked_st[i]));
+		now = marked_st[i];
+		if (now.aff_set && !b->aff_set) {
+			aff_set++;
+			TH_LOG("irq %d: the mark set IRQD_AFFINITY_SET", b->irq);
+		}
+		if (must) {
+			on_marked++;
+			/* Moved already, or at its next delivery. */
+			moved += now.pending || !(now.eff & marked);
+		} else if (now.pending || now.eff != b->eff) {
+			touched++;
+			TH_LOG("irq %d on CPUs %#llx, affinity %#llx: touched by the mark of %s",
+			       b->irq, (unsigned long long)b->eff,
+			       (unsigned long long)b->affinity, half);
+		}
+	}
+
+	ASSERT_EQ(0, pv_mark(""));
+	for (int i = 0; i < n; i++) {
+		ASSERT_EQ(0, irq_state(before[i].irq, &now));
+		if (now.pending && !marked_st[i].pending)
+			touched_unmark++;
+		if (now.aff_set && !before[i].aff_set && !marked_st[i].aff_set)
+			aff_set++;
+	}
+	TH_LOG("%d interrupts follow the mask, %d of them on %s: %d moved or pending; of the others, %d touched by the mark; %d touched by the unmark; %d with IRQD_AFFINITY_SET set; %d with none at the start",
+	       n, on_marked, half, moved, touched, touched_unmark, aff_set, default_aff);
+	EXPECT_EQ(on_marked, moved);
+	EXPECT_EQ(0, touched);
+	EXPECT_EQ(0, touched_unmark);
+	EXPECT_EQ(0, aff_set);
+	/*
+	 * Many changes of the mask came before this one in this boot, and
+	 * nothing but this program writes an affinity: the interrupts it does
+	 * not write (configuration interrupts) must still have the default.
+	 */
+	EXPECT_LT(0, default_aff) TH_LOG("every interrupt has IRQD_AFFINITY_SET");
+}
+
+/*
+ * Affinity on the two highest CPUs, the highest marked: the interrupt is
+ * on the other. Hotplug takes that one away, so the interrupt goes to the
+ * marked CPU, the only one of its affinity left; when the CPU comes back,
+ * so does the interrupt.
+ */
+TEST_F(irq, returns_to_an_unmarked_cpu_that_comes_back)
+{
+	int irq = self->irq[0];
+	char list[32], one[8];
+	int64_t us;
+
+	snprintf(list, sizeof(list), "%d-%d", self->second, self->first);
 	snprintf(one, sizeof(one), "%d", self->first);
 	ASSERT_EQ(0, set_affinity(irq, one));
 	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
-	ASSERT_EQ(0, set_affinity(irq, all));
-	ASSERT_EQ(0, pv_mark(half));
-	EXPECT_LE(0, wait_effective(irq, ~marked))
-		TH_LOG("irq %d still on a marked CPU 1 s after the mark", irq);
+	ASSERT_EQ(0, set_affinity(irq, list));
+	ASSERT_EQ(0, pv_mark(one));
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->second));
 
-	on0 = irq_count(irq, marked, &total0);
-	pv_sleep_us(2000000);
-	on1 = irq_count(irq, marked, &total1);
-	TH_LOG("irq %d in 2 s of I/O: %ld interrupts, %ld of them on marked %s",
-	       irq, total1 - total0, on1 - on0, half);
-	EXPECT_GT(total1 - total0, 100);
-	EXPECT_EQ(0, on1 - on0);
+	ASSERT_EQ(0, pv_set_online(self->second, 0));
+	self->offline = self->second;
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first))
+		TH_LOG("irq %d not on CPU %d, the last of its affinity online", irq, self->first);
+	ASSERT_EQ(0, pv_set_online(self->second, 1));
+	self->offline = -1;
+	us = wait_effective(irq, 1ULL << self->second);
+	TH_LOG("irq %d back on CPU %d %lld us after it came online", irq, self->second, (long long)us);
+	EXPECT_LE(0, us) TH_LOG("irq %d still on marked CPU %d 1 s after CPU %d came back",
+				irq, self->first, self->second);
+}
+
+/*
+ * A virtio configuration interrupt, which fires only when a device's
+ * configuration changes: none in 200 ms. -1 if there is none.
+ */
+static int quiet_interrupt(void)
+{
+	char line[1024];
+	int irq, found = -1;
+	long t0, t1;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (found < 0 && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, " %d:", &irq) != 1 || !strstr(line, "virtio") ||
+		    !strstr(line, "-config"))
+			continue;
+		irq_count(irq, 0, &t0);
+		pv_sleep_us(200000);
+		irq_count(irq, 0, &t1);
+		if (t1 == t0)
+			found = irq;
+	}
+	fclose(f);
+	return found;
+}
+
+/*
+ * A write of the affinity that waits for the interrupt's next delivery is
+ * kept across a change of the mask. A quiet interrupt, delivered once by
+ * injection when the test wants it to move: on the highest CPU with the
+ * two highest allowed, written to CPU 0 (pending), then the highest
+ * marked. At its next delivery it goes to CPU 0, where it was written,
+ * not to the other CPU of the affinity it had.
+ */
+TEST_F(irq, a_pending_write_survives_a_change_of_the_mask)
+{
+	int irq = quiet_interrupt();
+	char list[32], one[8], saved[64], buf[64];
+	struct irq_state st;
+
+	ASSERT_LE(0, irq) TH_LOG("no virtio configuration interrupt that stays quiet");
+	ASSERT_EQ(0, irq_file(irq, "smp_affinity_list", saved, sizeof(saved)));
+	snprintf(list, sizeof(list), "%d-%d", self->second, self->first);
+	snprintf(one, sizeof(one), "%d", self->first);
+	ASSERT_EQ(0, set_affinity(irq, one));
+	ASSERT_EQ(0, inject(irq));
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
+	ASSERT_EQ(0, set_affinity(irq, list));
+	ASSERT_EQ(0, inject(irq));
+	pv_sleep_us(20000);
+	ASSERT_EQ(0, set_affinity(irq, "0"));
+	ASSERT_EQ(0, irq_state(irq, &st));
+	ASSERT_TRUE(st.pending) TH_LOG("irq %d moved with no delivery: not a pending move", irq);
+
+	ASSERT_EQ(0, pv_mark(one));
+	ASSERT_EQ(0, inject(irq));
+	EXPECT_LE(0, wait_effective(irq, 1)) TH_LOG("irq %d on CPUs %#llx, written to CPU 0 before the mark",
+						    irq, (unsigned long long)effective(irq));
+	ASSERT_EQ(0, irq_file(irq, "smp_affinity_list", buf, sizeof(buf)));
+	EXPECT_STREQ("0", buf);
+	set_affinity(irq, saved);
+	inject(irq);
 }
 
 TEST_HARNESS_MAIN
