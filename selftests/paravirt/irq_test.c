@@ -323,6 +323,37 @@ TEST_F(irq, pinned_to_marked_cpus_stays)
 }
 
 /*
+ * I/O on the root file system while the upper half is marked: its request
+ * interrupt, allowed on every CPU and first sent to the highest, is taken
+ * by the others.
+ */
+TEST_F(irq, io_interrupts_stay_off_marked_cpus)
+{
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN), irq = self->irq[0];
+	char half[32], all[32], one[8];
+	long on0, on1, total0, total1;
+	uint64_t marked;
+
+	pv_upper_half(ncpus, half, sizeof(half), &marked);
+	snprintf(all, sizeof(all), "0-%d", ncpus - 1);
+	snprintf(one, sizeof(one), "%d", self->first);
+	ASSERT_EQ(0, set_affinity(irq, one));
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
+	ASSERT_EQ(0, set_affinity(irq, all));
+	ASSERT_EQ(0, pv_mark(half));
+	EXPECT_LE(0, wait_effective(irq, ~marked))
+		TH_LOG("irq %d still on a marked CPU 1 s after the mark", irq);
+
+	on0 = irq_count(irq, marked, &total0);
+	pv_sleep_us(2000000);
+	on1 = irq_count(irq, marked, &total1);
+	TH_LOG("irq %d in 2 s of I/O: %ld interrupts, %ld of them on marked %s",
+	       irq, total1 - total0, on1 - on0, half);
+	EXPECT_GT(total1 - total0, 100);
+	EXPECT_EQ(0, on1 - on0);
+}
+
+/*
  * A change of the mask moves only the interrupts it must: those delivered
  * to a CPU it marks (when their affinity allows another). Moving any other
  * would rewrite its MSI message at its next delivery, an exit to the host

@@ -341,6 +341,57 @@ TEST_F_TIMEOUT(scx, pvsimple_nothing_lands_on_marked_cpus, 120)
 	wakeups_stay_off(_metadata, self, "scx_pvsimple", NULL, false);
 }
 
+/*
+ * A synchronous wakeup from a marked CPU: a task pinned to the highest CPU,
+ * marked, and a task allowed everywhere play ping-pong over two pipes. A
+ * pipe write wakes the reader with WF_SYNC, for which
+ * scx_bpf_select_cpu_dfl() takes the waker's CPU when its local queue is
+ * empty: never a marked one for a task that may run elsewhere.
+ */
+TEST_F_TIMEOUT(scx, simple_sync_wakeups_from_a_marked_cpu_go_elsewhere, 120)
+{
+	int ping[2], pong[2], pinned = self->ncpus - 1;
+	pid_t waker, wakee;
+	struct pv_onto on;
+	char c = 0;
+
+	if (pv_trace_enabled(wakeup_ev, 3))
+		SKIP(return, "boot with trace_event=" PV_TRACE_EVENTS);
+	ASSERT_EQ(0, pipe(ping));
+	ASSERT_EQ(0, pipe(pong));
+	scx_start(_metadata, self, "scx_simple");
+	ASSERT_EQ(0, pv_mark(self->half));
+
+	wakee = add(self, pv_fork_child("pvt-wakee", -1));
+	ASSERT_GE(wakee, 0);
+	if (wakee == 0)
+		for (;;)
+			if (read(ping[0], &c, 1) != 1 || write(pong[1], &c, 1) != 1)
+				_exit(1);
+	waker = add(self, pv_fork_child("pvt-waker", pinned));
+	ASSERT_GE(waker, 0);
+	if (waker == 0)
+		for (;;)
+			if (write(ping[1], &c, 1) != 1 || read(pong[0], &c, 1) != 1)
+				_exit(1);
+	close(ping[0]);
+	close(ping[1]);
+	close(pong[0]);
+	close(pong[1]);
+	expect_on_scx(_metadata, self->pids, self->npids, 1);
+	pv_sleep_us(100000);
+
+	ASSERT_EQ(0, pv_trace_start());
+	pv_sleep_us(1000000);
+	pv_trace_stop();
+	EXPECT_TRUE(scx_running(self->name));
+	pv_trace_onto(&wakee, 1, self->marked, "sched_wakeup", &on);
+	TH_LOG("%d wakeups of the wakee by CPU %d traced, %d onto %s", on.seen, pinned,
+	       on.bad, self->half);
+	ASSERT_GE(on.seen, 300);
+	EXPECT_EQ(0, on.bad) TH_LOG("first: %s", on.first_bad);
+}
+
 /* Fork @n children that sleep 20 ms and exit; wait for them. */
 static void fork_sleepers(struct __test_metadata *_metadata, pid_t *kids, int n)
 {

@@ -3,7 +3,9 @@
 # run from its runs.csv over the complete pairs only (a stopped run's last
 # pair left out) with the ratio the boots would give, and the tools refuse
 # bad input with a message and status 2, or 1 when there is nothing to read;
-# tools/bench/bench -t gives busy-auto's cells as ratios to busy-none.
+# tools/bench/bench -t gives busy-auto's cells as ratios to busy-none;
+# tools/bench/bench -A -t gives the applications' cells (throughput and
+# times as speed, latency as measured) and refuses set-ups they do not run.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 zc=$top/tools/bench/zerocost kf=$top/tools/bench/keyflip bench=$top/tools/bench/bench
 n=0
@@ -55,6 +57,31 @@ out=$("$bench" -t -o "$tmp/b" 2>&1); rc=$?
 	grep -q '^| busy-auto (to busy-none) | 0.80 / 0.80 / 0.80 | 0.80 / 0.80 / 0.80 | 1.00 / 1.00 / 1.00 |' <<<"$out"
 ok $? "bench -t: busy-none to none, busy-auto to busy-none (status $rc)"
 for args in "-S 'static auto'" "-S 'none busy-auto'" "-S 'none nosuch'" "-r 0"; do
+	out=$(eval "\"\$bench\" $args" 2>&1); rc=$?
+	[ $rc = 2 ] && grep -q "error:" <<<"$out"; ok $? "bench $args: usage error (status $rc)"
+done
+# Applications: static 1.5x the throughput and a build 2x as fast, latency
+# two thirds; right-sized against the main guest's none of the same repetition.
+mkdir -p "$tmp/a/guest" "$tmp/a/right-sized"
+for r in 1 2 3; do
+	for m in "none 100 3000 20" "static 150 2000 10" "auto 100 3000 20"; do
+		read -r s tps p99 b <<<"$m"
+		echo "$r $s pg_tpcb_tps $tps"; echo "$r $s pg_tpcb_p99_us $p99"; echo "$r $s build_s $b"
+	done
+done >"$tmp/a/guest/results.txt"
+for r in 1 2 3; do echo "$r right-sized build_s 16"; done >"$tmp/a/right-sized/results.txt"
+out=$("$bench" -A -t -o "$tmp/a" 2>&1); rc=$?
+[ $rc = 0 ] && grep -q '^static,pg_tpcb_tps,1.500,1.500,1.500$' "$tmp/a.csv" &&
+	grep -q '^static,pg_tpcb_p99_us,0.667,0.667,0.667$' "$tmp/a.csv" &&
+	grep -q '^static,build_s,2.000,2.000,2.000$' "$tmp/a.csv" &&
+	grep -q '^right-sized,build_s,1.250,1.250,1.250$' "$tmp/a.csv" &&
+	grep -q '^| PostgreSQL TPC-B, tps | 100 | 1.50 / 1.50 / 1.50 | 1.00 / 1.00 / 1.00 |' <<<"$out" &&
+	[ -s "$tmp/a/apps-throughput.png" ] && [ -s "$tmp/a/apps-latency.png" ]
+ok $? "bench -A -t: the applications' ratios, times as speed, right-sized to the main guest's none (status $rc)"
+grep -v ' none ' "$tmp/a/guest/results.txt" >"$tmp/a/r" && mv "$tmp/a/r" "$tmp/a/guest/results.txt"
+out=$("$bench" -A -t -o "$tmp/a" 2>&1); rc=$?
+[ $rc = 1 ] && grep -q "no set-up none" <<<"$out"; ok $? "bench -A -t without none says so (status $rc)"
+for args in "-A -S 'none taskset'" "-A -b 2" "-A -s"; do
 	out=$(eval "\"\$bench\" $args" 2>&1); rc=$?
 	[ $rc = 2 ] && grep -q "error:" <<<"$out"; ok $? "bench $args: usage error (status $rc)"
 done

@@ -33,6 +33,7 @@ check 125 "a UBSAN report in the guest kernel log fails the run" -- -t 120 -- \
 check 124 "a guest that overruns --timeout fails the run" -- -t 25 -- sleep 600
 check 2 "a bad option is refused before booting" -- --cpus zero -- true
 check 2 "a bad --port is refused before booting" -- --port nopath -- true
+check 2 "a --disk that is no image file is refused before booting" -- --disk /nonexistent.img -- true
 check 0 "single-threaded TCG (-a tcg1) boots" -- -a tcg1 -t 120 -- true
 check 2 "--icount with multi-threaded TCG is refused before booting" -- -I 0 -a tcg -- true
 # With -I the guest's clock follows the instructions it runs and skips idle
