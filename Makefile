@@ -14,7 +14,7 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module scx selftests tools hosttests check demo bench bench-zero bench-keyflip bench-multi sim vm bisect-check size patches \
+.PHONY: help deps kernel module scx selftests tools hosttests check demo bench bench-apps bench-zero bench-keyflip bench-multi sim vm bisect-check size patches \
 	deb image image-check clean
 
 help: ## this list
@@ -131,6 +131,11 @@ bench: deps ## the overcommit benchmark (BENCHFLAGS='-r 5 -n -s', see tools/benc
 	@$(MAKE) -s KFLAVOR=plain module
 	@$(MAKE) -s tools
 	@tools/bench/bench $(BENCHFLAGS)
+
+bench-apps: deps ## real applications in the overcommitted guest: PostgreSQL, nginx, Redis, sysbench, fio, a build (BENCHFLAGS='-r 3', see tools/bench/bench -A)
+	@$(MAKE) -s KFLAVOR=plain module
+	@$(MAKE) -s tools
+	@tools/bench/bench -A $(BENCHFLAGS)
 
 bench-zero: deps ## what the series costs with nothing marked: patched against unpatched boots (BENCHFLAGS='-c plainjl -m icount -n 30', see tools/bench/zerocost)
 	@scripts/kernel-tree
