@@ -263,6 +263,21 @@ FIXTURE_TEARDOWN(irq)
 }
 
 /*
+ * Affinity on the two highest CPUs (written to @list), delivered to the
+ * highest (written to @one): write that one alone and wait until the
+ * interrupt is there, then both, which keeps it there.
+ */
+static void on_highest_of_two(struct __test_metadata *_metadata, FIXTURE_DATA(irq) *self,
+			      int irq, char list[32], char one[8])
+{
+	snprintf(list, 32, "%d-%d", self->second, self->first);
+	snprintf(one, 8, "%d", self->first);
+	ASSERT_EQ(0, set_affinity(irq, one));
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
+	ASSERT_EQ(0, set_affinity(irq, list));
+}
+
+/*
  * Affinity on the two highest CPUs, delivered to the highest. Marking it
  * moves the interrupt to the other; marking that one instead (and so
  * unmarking the first) moves it back: each change of the mask applies the
@@ -275,11 +290,7 @@ TEST_F(irq, follows_every_change_of_the_mask)
 	char list[32], one[8], buf[64];
 	int64_t us;
 
-	snprintf(list, sizeof(list), "%d-%d", self->second, self->first);
-	snprintf(one, sizeof(one), "%d", self->first);
-	ASSERT_EQ(0, set_affinity(irq, one));
-	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
-	ASSERT_EQ(0, set_affinity(irq, list));
+	on_highest_of_two(_metadata, self, irq, list, one);
 
 	ASSERT_EQ(0, pv_mark(one));
 	us = wait_effective(irq, 1ULL << self->second);
@@ -308,11 +319,7 @@ TEST_F(irq, pinned_to_marked_cpus_stays)
 	int irq = self->irq[0];
 	char list[32], one[8];
 
-	snprintf(list, sizeof(list), "%d-%d", self->second, self->first);
-	snprintf(one, sizeof(one), "%d", self->first);
-	ASSERT_EQ(0, set_affinity(irq, one));
-	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
-	ASSERT_EQ(0, set_affinity(irq, list));
+	on_highest_of_two(_metadata, self, irq, list, one);
 	ASSERT_EQ(0, pv_mark(one));
 	ASSERT_LE(0, wait_effective(irq, 1ULL << self->second))
 		TH_LOG("irq %d still on CPU %d 1 s after it was marked", irq, self->first);
@@ -437,11 +444,7 @@ TEST_F(irq, returns_to_an_unmarked_cpu_that_comes_back)
 	char list[32], one[8];
 	int64_t us;
 
-	snprintf(list, sizeof(list), "%d-%d", self->second, self->first);
-	snprintf(one, sizeof(one), "%d", self->first);
-	ASSERT_EQ(0, set_affinity(irq, one));
-	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
-	ASSERT_EQ(0, set_affinity(irq, list));
+	on_highest_of_two(_metadata, self, irq, list, one);
 	ASSERT_EQ(0, pv_mark(one));
 	ASSERT_LE(0, wait_effective(irq, 1ULL << self->second));
 
