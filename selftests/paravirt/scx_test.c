@@ -21,6 +21,7 @@
 
 #define SCX_STATE	"/sys/kernel/sched_ext/state"
 #define SCX_OPS		"/sys/kernel/sched_ext/root/ops"
+#define SCX_ENABLE_SEQ	"/sys/kernel/sched_ext/enable_seq"
 
 /*
  * How long a scheduler may take to load or to go away: the verifier runs
@@ -50,6 +51,7 @@ FIXTURE(scx) {
 	uint64_t marked;
 	pid_t sched;
 	char name[32], log[64];
+	int replugged;
 	pid_t pids[PV_MAX_CHILDREN];
 	int npids;
 };
@@ -68,6 +70,40 @@ static bool scx_running(const char *name)
 
 	return scx_state_is("enabled") && !pv_read(SCX_OPS, buf, sizeof(buf)) &&
 	       !strcmp(buf, name);
+}
+
+/* How many times a BPF scheduler has been enabled since boot. */
+static long scx_enable_seq(void)
+{
+	char buf[32];
+
+	return pv_read(SCX_ENABLE_SEQ, buf, sizeof(buf)) ? -1 : strtol(buf, NULL, 10);
+}
+
+/*
+ * Take CPU @cpu offline or online under the running scheduler. One without
+ * cpu_online/cpu_offline callbacks (@restarts: scx_simple) is exited by the
+ * kernel and enabled again by its loader: wait for that, so that what
+ * follows runs under it again. One with them (scx_pvsimple) stays.
+ */
+static void scx_hotplug(struct __test_metadata *_metadata, FIXTURE_DATA(scx) *self,
+			int cpu, int on, bool restarts)
+{
+	long seq = scx_enable_seq();
+	uint64_t t0 = pv_now_us();
+
+	ASSERT_GE(seq, 0);
+	ASSERT_EQ(0, pv_set_online(cpu, on)) TH_LOG("CPU %d online=%d refused", cpu, on);
+	if (!restarts) {
+		EXPECT_EQ(seq, scx_enable_seq()) TH_LOG("%s restarted at a hotplug", self->name);
+		ASSERT_TRUE(scx_running(self->name));
+		return;
+	}
+	while (!(scx_enable_seq() > seq && scx_running(self->name))) {
+		ASSERT_LT(pv_now_us() - t0, SCX_LOAD_LIMIT_US)
+			TH_LOG("%s not enabled again after CPU %d online=%d", self->name, cpu, on);
+		pv_sleep_us(10000);
+	}
 }
 
 /* The last line the scheduler printed, for messages. */
@@ -155,6 +191,7 @@ FIXTURE_SETUP(scx)
 	self->ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	self->npids = 0;
 	self->sched = 0;
+	self->replugged = -1;
 	if (access(SCX_STATE, F_OK))
 		SKIP(return, "kernel without CONFIG_SCHED_CLASS_EXT (no %s)", SCX_STATE);
 	ASSERT_TRUE(scx_gone(self)) TH_LOG("another BPF scheduler is loaded");
@@ -168,6 +205,8 @@ FIXTURE_SETUP(scx)
 FIXTURE_TEARDOWN(scx)
 {
 	pv_kill_all(self->pids, self->npids);
+	if (self->replugged >= 0)
+		pv_set_online(self->replugged, 1);
 	if (self->sched > 0)
 		kill(self->sched, SIGINT);
 	scx_gone(self);
@@ -285,18 +324,35 @@ static const char *const wakeup_ev[] = { "sched/sched_wakeup", "sched/sched_wake
  * scx_bpf_select_cpu_dfl() alone (wakeups and forks), NULL also the moves
  * the scheduler makes when a CPU consumes its queue.
  */
+enum mark_when { MARK_AFTER_START, MARK_BEFORE_START, MARK_AND_REPLUG };
+
 static void wakeups_stay_off(struct __test_metadata *_metadata, FIXTURE_DATA(scx) *self,
-			     const char *sched, const char *event, bool mark_first)
+			     const char *sched, const char *event, enum mark_when when)
 {
+	int last = self->ncpus - 1;
 	struct pv_onto on;
 
 	if (pv_trace_enabled(wakeup_ev, 3))
 		SKIP(return, "boot with trace_event=" PV_TRACE_EVENTS);
-	if (mark_first)
+	if (when == MARK_BEFORE_START)
 		ASSERT_EQ(0, pv_mark(self->half));
 	scx_start(_metadata, self, sched);
-	if (!mark_first)
+	if (when != MARK_BEFORE_START)
 		ASSERT_EQ(0, pv_mark(self->half));
+	if (when == MARK_AND_REPLUG) {
+		/*
+		 * The highest CPU, marked, goes offline and comes back: its
+		 * idle task runs first, and the built-in tracking must not
+		 * take that for a CPU it may offer, nor must a scheduler
+		 * enabled again meanwhile.
+		 */
+		bool restarts = !strcmp(sched, "scx_simple");
+
+		self->replugged = last;
+		scx_hotplug(_metadata, self, last, 0, restarts);
+		scx_hotplug(_metadata, self, last, 1, restarts);
+		self->replugged = -1;
+	}
 	/* This task too may have been on a marked CPU: let it wake up elsewhere. */
 	pv_sleep_us(100000);
 
@@ -323,7 +379,7 @@ static void wakeups_stay_off(struct __test_metadata *_metadata, FIXTURE_DATA(scx
 
 TEST_F_TIMEOUT(scx, simple_wakeups_avoid_marked_cpus, 120)
 {
-	wakeups_stay_off(_metadata, self, "scx_simple", "sched_wakeup", false);
+	wakeups_stay_off(_metadata, self, "scx_simple", "sched_wakeup", MARK_AFTER_START);
 }
 
 /*
@@ -333,12 +389,27 @@ TEST_F_TIMEOUT(scx, simple_wakeups_avoid_marked_cpus, 120)
  */
 TEST_F_TIMEOUT(scx, simple_wakeups_avoid_cpus_marked_before_it_started, 120)
 {
-	wakeups_stay_off(_metadata, self, "scx_simple", "sched_wakeup", true);
+	wakeups_stay_off(_metadata, self, "scx_simple", "sched_wakeup", MARK_BEFORE_START);
 }
 
 TEST_F_TIMEOUT(scx, pvsimple_nothing_lands_on_marked_cpus, 120)
 {
-	wakeups_stay_off(_metadata, self, "scx_pvsimple", NULL, false);
+	wakeups_stay_off(_metadata, self, "scx_pvsimple", NULL, MARK_AFTER_START);
+}
+
+/*
+ * A marked CPU that comes back online is not idle for either scheduler:
+ * scx_simple is exited and enabled again at each hotplug, scx_pvsimple
+ * stays enabled throughout.
+ */
+TEST_F_TIMEOUT(scx, simple_wakeups_avoid_a_marked_cpu_back_online, 120)
+{
+	wakeups_stay_off(_metadata, self, "scx_simple", "sched_wakeup", MARK_AND_REPLUG);
+}
+
+TEST_F_TIMEOUT(scx, pvsimple_nothing_lands_on_a_marked_cpu_back_online, 120)
+{
+	wakeups_stay_off(_metadata, self, "scx_pvsimple", NULL, MARK_AND_REPLUG);
 }
 
 /*
