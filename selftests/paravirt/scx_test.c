@@ -629,6 +629,64 @@ TEST_F_TIMEOUT(scx, simple_confined_tasks_spread, 120)
 }
 
 /*
+ * The switches between the fair class and the BPF scheduler move every
+ * task, and wakeups meanwhile go through the kernel's bypass path: none of
+ * that may place a task that can run elsewhere on a marked CPU. Two busy
+ * tasks pinned to the highest CPU, marked, keep it occupied throughout and
+ * must progress under both classes.
+ */
+TEST_F_TIMEOUT(scx, pvsimple_load_and_unload_place_nothing_on_marked_cpus, 120)
+{
+	int last = self->ncpus - 1, n = self->ncpus;
+	uint64_t c0[2], got[2], wall;
+	struct pv_onto on;
+	pid_t pinned[2];
+
+	if (pv_trace_enabled(wakeup_ev, 3))
+		SKIP(return, "boot with trace_event=" PV_TRACE_EVENTS);
+	ASSERT_EQ(0, pv_mark(self->half));
+	for (int i = 0; i < n; i++) {
+		pid_t pid = add(self, pv_fork_child("pvt-wake", -1));
+
+		ASSERT_GE(pid, 0);
+		if (pid == 0)
+			pv_duty_cycle();
+	}
+	for (int i = 0; i < 2; i++) {
+		pinned[i] = add(self, pv_spawn_busy("pvt-pinned", last));
+		ASSERT_GT(pinned[i], 0);
+	}
+	/* They may have forked on a marked CPU: let them wake up elsewhere. */
+	pv_sleep_us(100000);
+
+	for (int i = 0; i < 2; i++)
+		c0[i] = pv_task_cputime_us(pinned[i]);
+	wall = pv_now_us();
+	ASSERT_EQ(0, pv_trace_start());
+	scx_start(_metadata, self, "scx_pvsimple");
+	expect_on_scx(_metadata, self->pids, self->npids, 1);
+	pv_sleep_us(1000000);
+	ASSERT_EQ(0, kill(self->sched, SIGINT));
+	ASSERT_TRUE(scx_gone(self)) TH_LOG("sched_ext still enabled");
+	expect_on_scx(_metadata, self->pids, self->npids, 0);
+	pv_sleep_us(500000);
+	pv_trace_stop();
+	wall = pv_now_us() - wall;
+	for (int i = 0; i < 2; i++)
+		got[i] = pv_task_cputime_us(pinned[i]) - c0[i];
+
+	pv_trace_onto(self->pids, n, self->marked, NULL, &on);
+	TH_LOG("across the load and the unload: %d placements traced, %d onto %s; tasks pinned to %d: %llu and %llu ms of CPU in %llu ms",
+	       on.seen, on.bad, self->half, last, (unsigned long long)got[0] / 1000,
+	       (unsigned long long)got[1] / 1000, (unsigned long long)wall / 1000);
+	ASSERT_GE(on.seen, 300);
+	EXPECT_EQ(0, on.bad) TH_LOG("first: %s", on.first_bad);
+	/* As in pvsimple_confined_tasks_keep_running: a quarter each. */
+	EXPECT_GE(got[0], wall / 4);
+	EXPECT_GE(got[1], wall / 4);
+}
+
+/*
  * Busy tasks run under scx_pvsimple, which then goes away as @stop says;
  * the tasks are back in the fair class, and marking pushes them off the
  * marked CPUs as it would have without sched_ext.
