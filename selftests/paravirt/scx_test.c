@@ -316,6 +316,9 @@ TEST_F_TIMEOUT(scx, pvsimple_busy_tasks_leave_marked_cpus, 300)
 static const char *const wakeup_ev[] = { "sched/sched_wakeup", "sched/sched_wakeup_new",
 					 "sched/sched_migrate_task" };
 
+/* When wakeups_stay_off() marks the upper half, and what happens then. */
+enum mark_when { MARK_AFTER_START, MARK_BEFORE_START, MARK_AND_REPLUG };
+
 /*
  * Tasks that wake up every 4 ms, one per CPU, while the upper half is
  * marked: twice as many as the unmarked CPUs can take, so that wakeups
@@ -324,8 +327,6 @@ static const char *const wakeup_ev[] = { "sched/sched_wakeup", "sched/sched_wake
  * scx_bpf_select_cpu_dfl() alone (wakeups and forks), NULL also the moves
  * the scheduler makes when a CPU consumes its queue.
  */
-enum mark_when { MARK_AFTER_START, MARK_BEFORE_START, MARK_AND_REPLUG };
-
 static void wakeups_stay_off(struct __test_metadata *_metadata, FIXTURE_DATA(scx) *self,
 			     const char *sched, const char *event, enum mark_when when)
 {
