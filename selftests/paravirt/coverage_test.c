@@ -14,8 +14,12 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 
-/* One tick at HZ=250, plus the host descheduling the TCG vCPU threads (see paravirt_test.c). */
-#define EVAC_LIMIT_US	40000
+/*
+ * Marks per evacuation test: the limits (PV_EVAC_*, pv_test.h) hold their
+ * median, 90th percentile and slowest, as paravirt_test.c does, since one
+ * mark can take a stall of the host.
+ */
+#define EVAC_ROUNDS	10
 
 static const char *const all_ev[] = {
 	"sched/sched_wakeup", "sched/sched_migrate_task",
@@ -83,6 +87,7 @@ static int64_t mark_and_time(FIXTURE_DATA(cov) *self, const pid_t *pids, int n)
 
 TEST_F_TIMEOUT(cov, rt_tasks_leave_and_avoid_marked_cpus, 60)
 {
+	uint64_t evac[EVAC_ROUNDS];
 	struct pv_onto on;
 	char lower[16];
 	pid_t rt[2];
@@ -90,52 +95,58 @@ TEST_F_TIMEOUT(cov, rt_tasks_leave_and_avoid_marked_cpus, 60)
 
 	for (int i = 0; i < 2; i++)
 		rt[i] = add(self, pv_spawn_rt(10, -1));
-	/*
-	 * Start with them on the CPUs to be marked, that is what is being
-	 * tested: mark the others until they have left those.
-	 */
 	snprintf(lower, sizeof(lower), "0-%d", __builtin_ctzll(self->marked) - 1);
-	ASSERT_EQ(0, pv_mark(lower));
-	ASSERT_GE(pv_wait_cpus(rt, 2, pv_parse_list(lower), 0, pv_now_us(), 2000000), 0);
-
-	us = mark_and_time(self, rt, 2);
-	ASSERT_GE(us, 0) TH_LOG("RT tasks did not leave %s, or no move was traced", self->half);
+	for (int r = 0; r < EVAC_ROUNDS; r++) {
+		/*
+		 * Start with them on the CPUs to be marked, that is what is
+		 * being tested: mark the others until they have left those.
+		 */
+		ASSERT_EQ(0, pv_mark(lower));
+		ASSERT_GE(pv_wait_cpus(rt, 2, pv_parse_list(lower), 0, pv_now_us(), 2000000), 0);
+		us = mark_and_time(self, rt, 2);
+		ASSERT_GE(us, 0) TH_LOG("round %d: RT tasks did not leave %s, or no move was traced",
+					r, self->half);
+		evac[r] = us;
+	}
+	PV_EXPECT_EVAC_TAIL("RT tasks left the marked CPUs", evac, EVAC_ROUNDS, PV_EVAC_MEDIAN_US);
 
 	/* They sleep and wake 250 times a second: never onto a marked CPU. */
 	ASSERT_EQ(0, pv_trace_start());
 	pv_sleep_us(1000000);
 	pv_trace_stop();
 	pv_trace_onto(rt, 2, self->marked, NULL, &on);
-	TH_LOG("RT tasks left %s %lld us after the mark; then %d wakeups, %d onto %s",
-	       self->half, (long long)us, on.seen, on.bad, self->half);
-	EXPECT_LE(us, EVAC_LIMIT_US);
+	TH_LOG("then %d wakeups in 1 s, %d onto %s", on.seen, on.bad, self->half);
 	EXPECT_GE(on.seen, 100);
 	EXPECT_EQ(0, on.bad) TH_LOG("first: %s", on.first_bad);
 }
 
 TEST_F_TIMEOUT(cov, queued_tasks_leave_from_behind_a_pinned_rt_task, 60)
 {
+	uint64_t evac[EVAC_ROUNDS], all = ~0ULL >> (64 - self->ncpus);
 	int cpu = self->ncpus - 1;
 	pid_t busy[4];
 	int64_t us;
 
 	/* An RT task that may not move, with fair tasks queued behind it. */
 	add(self, pv_spawn_rt(20, cpu));
-	for (int i = 0; i < 4; i++) {
-		busy[i] = add(self, pv_spawn_busy("pvt-busy", -1));
-		ASSERT_EQ(0, pv_pin(busy[i], 1ULL << cpu));
-	}
-	pv_sleep_us(50000);
-	/* Free to go, and marked before the balancer gets to them. */
 	for (int i = 0; i < 4; i++)
-		ASSERT_EQ(0, pv_pin(busy[i], ~0ULL >> (64 - self->ncpus)));
-	ASSERT_NE(0, pv_cpus_of(busy, 4) & (1ULL << cpu));
-
-	us = mark_and_time(self, busy, 4);
-	ASSERT_GE(us, 0) TH_LOG("fair tasks stayed queued on %d, or no move was traced", cpu);
-	TH_LOG("4 fair tasks queued behind an RT task left CPU %d %lld us after the mark",
-	       cpu, (long long)us);
-	EXPECT_LE(us, EVAC_LIMIT_US);
+		busy[i] = add(self, pv_spawn_busy("pvt-busy", -1));
+	for (int r = 0; r < EVAC_ROUNDS; r++) {
+		for (int i = 0; i < 4; i++)
+			ASSERT_EQ(0, pv_pin(busy[i], 1ULL << cpu));
+		pv_sleep_us(50000);
+		/* Free to go, and marked before the balancer gets to them. */
+		for (int i = 0; i < 4; i++)
+			ASSERT_EQ(0, pv_pin(busy[i], all));
+		ASSERT_NE(0, pv_cpus_of(busy, 4) & (1ULL << cpu));
+		us = mark_and_time(self, busy, 4);
+		ASSERT_GE(us, 0) TH_LOG("round %d: fair tasks stayed queued on %d, or no move was traced",
+					r, cpu);
+		evac[r] = us;
+		ASSERT_EQ(0, pv_mark(""));
+	}
+	PV_EXPECT_EVAC_TAIL("4 fair tasks queued behind an RT task left", evac, EVAC_ROUNDS,
+			    PV_EVAC_MEDIAN_US);
 }
 
 /*

@@ -23,8 +23,9 @@
  * the slowest of 10 marks under scx_pvsimple took 74 ms against a median
  * of 24 ms, and this test, then held to 40 ms on the slowest mark, failed
  * once in CI; at the usual speed, one of 20 marks under scx_pvsimple took
- * 134 ms where the other 19 took 6.6-31.6 ms. A push that waits for a tick or a balance misses more than
- * one mark in ten, and moves the 90th percentile too.
+ * 134 ms where the other 19 took 6.6-31.6 ms. A push that waits for a
+ * tick or a balance misses more than one mark in ten, and moves the 90th
+ * percentile too.
  *
  * PV_EVAC_LIMIT_US (90th percentile, 40 ms by default) and
  * PV_EVAC_MEDIAN_US (20 ms by default; measured medians 2.6-3.2 ms on the
@@ -32,9 +33,6 @@
  * thread, QEMU runs a busy vCPU for up to 100 ms before the next one gets
  * its turn.
  */
-#define EVAC_LIMIT_US	pv_env_u64("PV_EVAC_LIMIT_US", 40000)
-#define EVAC_MEDIAN_US	pv_env_u64("PV_EVAC_MEDIAN_US", 20000)
-#define EVAC_MAX_US	pv_env_u64("PV_EVAC_MAX_US", 250000)
 
 /*
  * How long after a mark the evacuated tasks must be evenly spread: one
@@ -151,31 +149,6 @@ TEST_F(pv, bad_input_is_einval_and_changes_nothing)
 
 static const char *const migrate_ev[] = { "sched/sched_migrate_task" };
 
-/*
- * The median (when @median_limit is not 0), the 90th percentile and the
- * slowest of @n evacuation times, logged in round order.
- */
-static void expect_evac_tail(struct __test_metadata *_metadata, const char *what,
-			     uint64_t *us, int n, uint64_t median_limit)
-{
-	uint64_t p50, p90;
-	char list[512];
-
-	pv_list_ms(us, n, list, sizeof(list));
-	p50 = pv_percentile(us, n, 50);
-	p90 = pv_percentile(us, n, 90);
-	TH_LOG("%s after p50 %llu us, p90 %llu us, max %llu us; by round, in ms: %s", what,
-	       (unsigned long long)p50, (unsigned long long)p90,
-	       (unsigned long long)us[n - 1], list);
-	ksft_print_msg("evacuation_us %s: p50=%llu p90=%llu max=%llu n=%d\n", what,
-		       (unsigned long long)p50, (unsigned long long)p90,
-		       (unsigned long long)us[n - 1], n);
-	if (median_limit)
-		EXPECT_LE(p50, median_limit);
-	EXPECT_LE(p90, EVAC_LIMIT_US);
-	EXPECT_LE(us[n - 1], EVAC_MAX_US);
-}
-
 TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 180)
 {
 	uint64_t evac[20], seen[20], t0;
@@ -217,13 +190,13 @@ TEST_F_TIMEOUT(pv, busy_tasks_leave_marked_cpus, 180)
 		ASSERT_EQ(0, pv_mark(""));
 	}
 
-	expect_evac_tail(_metadata, "last push", evac, rounds, EVAC_MEDIAN_US);
+	PV_EXPECT_EVAC_TAIL("last push", evac, rounds, PV_EVAC_MEDIAN_US);
 	/*
 	 * The same as /proc shows it: one sweep over all tasks costs ~5 ms in
 	 * TCG, and the median waits for the poller's own vCPU to run, which
 	 * with one TCG thread is up to 100 ms: only the tail is asserted.
 	 */
-	expect_evac_tail(_metadata, "seen in /proc", seen, rounds, 0);
+	PV_EXPECT_EVAC_TAIL("seen in /proc", seen, rounds, 0);
 }
 
 /*

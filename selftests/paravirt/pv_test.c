@@ -47,6 +47,26 @@ uint64_t pv_env_u64(const char *name, uint64_t def)
 	return v && *v ? strtoull(v, NULL, 10) : def;
 }
 
+/*
+ * The median, 90th percentile and slowest of @n evacuation times into @t,
+ * logged with the times in round order (@us ends up sorted).
+ */
+void pv_evac_tail(const char *what, uint64_t *us, int n, struct pv_tail *t)
+{
+	char list[512];
+
+	pv_list_ms(us, n, list, sizeof(list));
+	t->p50 = pv_percentile(us, n, 50);
+	t->p90 = pv_percentile(us, n, 90);
+	t->max = n ? us[n - 1] : 0;
+	ksft_print_msg("%s after p50 %llu us, p90 %llu us, max %llu us; by round, in ms: %s\n",
+		       what, (unsigned long long)t->p50, (unsigned long long)t->p90,
+		       (unsigned long long)t->max, list);
+	ksft_print_msg("evacuation_us %s: p50=%llu p90=%llu max=%llu n=%d\n", what,
+		       (unsigned long long)t->p50, (unsigned long long)t->p90,
+		       (unsigned long long)t->max, n);
+}
+
 /* Compute 3 ms of every 4, for ever: a task that keeps waking up. */
 void pv_duty_cycle(void)
 {

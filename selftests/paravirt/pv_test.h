@@ -39,6 +39,34 @@ const char *pv_program(const char *name, const char *dir_env);
 const char *pv_pvctl(void);
 
 /*
+ * Limits on the times tasks take to leave the marked CPUs, over several
+ * marks (paravirt_test.c says why these): the median (PV_EVAC_MEDIAN_US),
+ * the 90th percentile (PV_EVAC_LIMIT_US) and the slowest (PV_EVAC_MAX_US).
+ */
+#define PV_EVAC_MEDIAN_US	pv_env_u64("PV_EVAC_MEDIAN_US", 20000)
+#define PV_EVAC_LIMIT_US	pv_env_u64("PV_EVAC_LIMIT_US", 40000)
+#define PV_EVAC_MAX_US		pv_env_u64("PV_EVAC_MAX_US", 250000)
+
+struct pv_tail {
+	uint64_t p50, p90, max;
+};
+void pv_evac_tail(const char *what, uint64_t *us, int n, struct pv_tail *t);
+
+/*
+ * In a test: the median (when @median_limit is not 0), the 90th percentile
+ * and the slowest of the @n evacuation times @us within the limits above.
+ */
+#define PV_EXPECT_EVAC_TAIL(what, us, n, median_limit) do {			\
+	struct pv_tail __t;							\
+										\
+	pv_evac_tail(what, us, n, &__t);					\
+	if (median_limit)							\
+		EXPECT_LE(__t.p50, median_limit);				\
+	EXPECT_LE(__t.p90, PV_EVAC_LIMIT_US);					\
+	EXPECT_LE(__t.max, PV_EVAC_MAX_US);					\
+} while (0)
+
+/*
  * In a test or fixture: load pvsteal with @params, skip the test when the
  * module is nowhere to be found, fail it when loading fails.
  */

@@ -40,9 +40,6 @@
  * paravirt_test.c).
  */
 #define SCX_SLICE_US		20000
-#define EVAC_MEDIAN_US		pv_env_u64("PV_EVAC_MEDIAN_US", 20000)
-#define EVAC_MARGIN_US		pv_env_u64("PV_EVAC_LIMIT_US", 40000)
-#define EVAC_MAX_US		pv_env_u64("PV_EVAC_MAX_US", 250000)
 #define RETURN_LIMIT_US		pv_env_u64("PV_RETURN_LIMIT_US", 2000000)
 
 FIXTURE(scx) {
@@ -254,7 +251,7 @@ static const char *const migrate_ev[] = { "sched/sched_migrate_task" };
 TEST_F_TIMEOUT(scx, pvsimple_busy_tasks_leave_marked_cpus, 300)
 {
 	const int rounds = 20;
-	uint64_t limit = SCX_SLICE_US + EVAC_MARGIN_US, max = SCX_SLICE_US + EVAC_MAX_US;
+	uint64_t limit = SCX_SLICE_US + PV_EVAC_LIMIT_US, max = SCX_SLICE_US + PV_EVAC_MAX_US;
 	uint64_t evac[20], p50, p90, t0, stay = 5 * limit > max ? 5 * limit : max;
 	char list[512];
 	long steered;
@@ -300,7 +297,7 @@ TEST_F_TIMEOUT(scx, pvsimple_busy_tasks_leave_marked_cpus, 300)
 	ksft_print_msg("scx_evacuation_us p50=%llu p90=%llu max=%llu n=%d\n",
 		       (unsigned long long)p50, (unsigned long long)p90,
 		       (unsigned long long)evac[rounds - 1], rounds);
-	EXPECT_LE(p50, SCX_SLICE_US + EVAC_MEDIAN_US);
+	EXPECT_LE(p50, SCX_SLICE_US + PV_EVAC_MEDIAN_US);
 	EXPECT_LE(p90, limit);
 	EXPECT_LE(evac[rounds - 1], max);
 
@@ -717,7 +714,7 @@ static void fair_after_scx(struct __test_metadata *_metadata, FIXTURE_DATA(scx) 
 	ASSERT_EQ(0, pv_mark(self->half));
 	us = pv_wait_off(self->pids, self->npids, self->marked, t0, 5000000);
 	TH_LOG("fair tasks left %s in %lld us (-1: not in 5 s; limit %llu), %ld pushes",
-	       self->half, (long long)us, (unsigned long long)EVAC_MAX_US,
+	       self->half, (long long)us, (unsigned long long)PV_EVAC_MAX_US,
 	       pushes(self->pids, self->npids));
 	/*
 	 * One mark, so its time is bounded as the slowest of the 20 marks in
@@ -726,7 +723,7 @@ static void fair_after_scx(struct __test_metadata *_metadata, FIXTURE_DATA(scx) 
 	 * the old limit, which make check failed once.
 	 */
 	ASSERT_GE(us, 0);
-	EXPECT_LE(us, EVAC_MAX_US);
+	EXPECT_LE(us, PV_EVAC_MAX_US);
 	EXPECT_GT(pushes(self->pids, self->npids), 0);
 }
 
