@@ -51,6 +51,19 @@ out=$(PVCTL_SYSFS=$tmp/none "$pvctl" prometheus -o "$tmp/stock.prom" 2>&1); rc=$
 [ $rc = 1 ] && [ ! -e "$tmp/stock.prom" ] && [ ! -e "$tmp/stock.prom.tmp" ]
 ok $? "prometheus -o on a kernel without support leaves no file (status $rc)"
 
+# top: a screen per interval, each the mask and a line per CPU with
+# busy%, steal% and marked; -d takes tenths of a second.
+echo 1 >"$tmp/paravirt"
+t0=$(date +%s%N)
+out=$(run top -n 2 -d 0.3); rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ $rc = 0 ] && [ "$(grep -c '  paravirt: 1$' <<<"$out")" = 2 ] &&
+	[ "$(grep -cx '  cpu  busy%  steal%  marked' <<<"$out")" = 2 ] &&
+	[ "$(grep -cE '^ +1 +[0-9.]+ +[0-9.]+ +yes$' <<<"$out")" = 2 ] &&
+	[ "$(grep -cE '^ +0 +[0-9.]+ +[0-9.]+ +no$' <<<"$out")" = 2 ] &&
+	[ "$(grep -cE '^ +[0-9]+ ' <<<"$out")" = $((2 * $(nproc))) ] && [ $ms -ge 600 ] && [ $ms -lt 2000 ]
+ok $? "top -n 2 -d 0.3: two screens in $ms ms, with the mask, the columns and a line per CPU (status $rc)"
+
 # --help prints the synopsis of Documentation/pvctl.rst (and of pvctl(1),
 # made from it), on stdout.
 doc=$(sed -n '/^Synopsis/,/^Commands/p' "$top/Documentation/pvctl.rst" | sed -n 's/^  pvctl /pvctl /p')
@@ -60,7 +73,8 @@ ok $? "--help matches the synopsis in Documentation/pvctl.rst" ||
 	diff <(echo "$doc") <(echo "$out") | sed 's/^/# /'
 
 for args in "" "bogus" "set" "set 1 2" "top -n 0" "top -n x" "watch -d" "status extra" \
-	"status -o x" "prometheus -n 3" "watch -d 2" "--help extra"; do
+	"status -o x" "prometheus -n 3" "watch -d 2" "watch -d 1" "top -d 0" "top -d 0.05" \
+	"top -d x" "top -d 3601" "--help extra"; do
 	# shellcheck disable=SC2086
 	run $args >/dev/null 2>&1; rc=$?
 	[ $rc = 2 ]; ok $? "usage error for '$args' (status $rc)"

@@ -491,12 +491,23 @@ static long number(const char *s, long max)
 	return v;
 }
 
+/* A number of seconds, tenths at least, as top -d takes it; else usage. */
+static double seconds(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (!*s || *end || !(v >= 0.1 && v <= 3600))
+		usage(2);
+	return v;
+}
+
 int main(int argc, char **argv)
 {
 	const char *cmd, *out = NULL, *port = "/dev/virtio-ports/org.pvcpu.hint.0";
 	long count = -1;
 	double delay = 1;
-	int opt;
+	int opt, have_delay = 0;
 
 	if (argc < 2)
 		usage(2);
@@ -512,7 +523,7 @@ int main(int argc, char **argv)
 	while ((opt = getopt(argc, argv, "n:d:o:p:")) != -1) {
 		switch (opt) {
 		case 'n': count = number(optarg, 1000000000); break;
-		case 'd': delay = number(optarg, 3600); break;
+		case 'd': delay = seconds(optarg), have_delay = 1; break;
 		case 'o': out = optarg; break;
 		case 'p': port = optarg; break;
 		default: usage(2);
@@ -522,7 +533,7 @@ int main(int argc, char **argv)
 	if ((out && strcmp(cmd, "prometheus")) ||
 	    (strcmp(port, "/dev/virtio-ports/org.pvcpu.hint.0") && strcmp(cmd, "hint")) ||
 	    (count >= 0 && strcmp(cmd, "watch") && strcmp(cmd, "top")) ||
-	    (delay != 1 && strcmp(cmd, "top")))
+	    (have_delay && strcmp(cmd, "top")))
 		usage(2);
 	if (!strcmp(cmd, "status") && optind == argc)
 		return cmd_status();
