@@ -167,7 +167,7 @@ vm: kernel ## a shell (or CMD='...') in a guest of CPUS vCPUs (4); tools/vm/vm h
 bisect-check: kernel ## build kernel/sched (and what a patch touches) after each patch
 	@scripts/bisect-check
 
-size: ## what the series costs with no CPU marked: bloat-o-meter, jump-label sites
+size: ## what the series costs with no CPU marked (bloat-o-meter, jump-label sites); fails past the README's figures
 	@$(MAKE) -s KFLAVOR=jl kernel
 	@scripts/kernel-size
 
