@@ -480,7 +480,7 @@ static unsigned long long ran_on(uint64_t mask, int periods)
  * Here, that is the time tasks ran on the marked CPUs in auto mode, less
  * the time they ran there with the same mask set by hand (no probes, no
  * sampler: 0-1 ms in 30 periods). It is held to 1.5%, three times the
- * budget: measured 0.85-1.14%, because a probe spins until the guest's
+ * budget: measured 0.77-1.14%, because a probe spins until the guest's
  * clock reaches its end, and this guest's vCPU threads compete for the
  * host's 2 CPUs, which stop the probing vCPU for milliseconds that TCG
  * does not report as steal (a trace: 2 ms probes that took 2.0-6.9 ms,
