@@ -14,7 +14,7 @@ CPUS    ?= 4
 export BUILD
 
 .NOTPARALLEL:
-.PHONY: help deps kernel module scx selftests tools hosttests check demo bench bench-apps bench-zero bench-keyflip bench-multi sim vm bisect-check size patches \
+.PHONY: help deps kernel module scx selftests tools hosttests check demo bench bench-apps bench-zero bench-keyflip bench-tick bench-multi sim vm bisect-check size patches \
 	deb image image-check clean
 
 help: ## this list
@@ -145,6 +145,10 @@ bench-zero: deps ## what the series costs with nothing marked: patched against u
 bench-keyflip: deps ## what a mask write costs when it switches the static key, 4 and 64 vCPUs (see tools/bench/keyflip)
 	@$(MAKE) -s KFLAVOR=plainjl module
 	@for c in 4 64; do tools/bench/keyflip -c $$c; done
+
+bench-tick: deps ## what a marked CPU's tick costs beside 200 tasks that may not leave (see tools/bench/tickcost)
+	@$(MAKE) -s KFLAVOR=plain module
+	@tools/bench/tickcost $(BENCHFLAGS)
 
 bench-multi: deps ## three guests on one host: no governor, the steal law, pvhostd's hint (BENCHFLAGS='-r 3', see tools/bench/multi)
 	@$(MAKE) -s KFLAVOR=plain module

@@ -7,7 +7,7 @@
 # tools/bench/bench -A -t gives the applications' cells (throughput and
 # times as speed, latency as measured) and refuses set-ups they do not run.
 top=$(cd "$(dirname "$0")/../.." && pwd)
-zc=$top/tools/bench/zerocost kf=$top/tools/bench/keyflip bench=$top/tools/bench/bench
+zc=$top/tools/bench/zerocost kf=$top/tools/bench/keyflip tc=$top/tools/bench/tickcost bench=$top/tools/bench/bench
 n=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n bench tools: $2"; else echo "not ok $n bench tools: $2"; fi; }
@@ -39,6 +39,10 @@ done
 for args in "-c 3" "-c 65" "-n x" "extra"; do
 	out=$("$kf" $args 2>&1); rc=$?
 	[ $rc = 2 ] && grep -q "error:" <<<"$out"; ok $? "keyflip $args: usage error (status $rc)"
+done
+for args in "-c 1" "-c 17" "-n -1" "-n 2001" "-r 0" "extra"; do
+	out=$("$tc" $args 2>&1); rc=$?
+	[ $rc = 2 ] && grep -q "error:" <<<"$out"; ok $? "tickcost $args: usage error (status $rc)"
 done
 # Three repetitions: busy host threads halve none; auto beside them 0.8x of that.
 mkdir -p "$tmp/b/guest"
