@@ -170,6 +170,50 @@ TEST_F_TIMEOUT(cov, queued_tasks_leave_from_behind_a_pinned_rt_task, 60)
 }
 
 /*
+ * A task free to leave, queued among 200 that may run on the marked CPUs
+ * only: a marked CPU's tick and push look at a bounded number of its fair
+ * tasks each time (patch "sched: Bound the look for a task to push off a
+ * paravirt CPU"), and must still find it within a few looks, wherever it
+ * is in the list. The lower half is marked while it runs among them, so
+ * that it stays there and falls behind the tasks that run after it.
+ * About 30 s on the debug boot (spawning 3-7 s, each round 2 s).
+ */
+TEST_F_TIMEOUT(cov, a_task_free_to_leave_is_found_among_200_confined_ones, 180)
+{
+	uint64_t evac[EVAC_ROUNDS];
+	char lower[16];
+	pid_t free_task;
+	int64_t us;
+
+	ASSERT_LE(self->npids + 201, PV_MAX_CHILDREN);
+	for (int i = 0; i < 200; i++) {
+		pid_t p = add(self, pv_spawn_busy("pvt-conf", -1));
+
+		ASSERT_GT(p, 0);
+		ASSERT_EQ(0, pv_pin(p, self->marked));
+	}
+	free_task = add(self, pv_spawn_busy("pvt-free", -1));
+	ASSERT_GT(free_task, 0);
+	snprintf(lower, sizeof(lower), "0-%d", __builtin_ctzll(self->marked) - 1);
+	for (int r = 0; r < EVAC_ROUNDS; r++) {
+		us = NOTHING_LEFT;
+		for (int t = 0; t < SETUP_TRIES && us == NOTHING_LEFT; t++) {
+			ASSERT_EQ(0, pv_mark(lower));
+			ASSERT_GE(pv_wait_off(&free_task, 1, pv_parse_list(lower), pv_now_us(),
+					      2000000), 0);
+			/* About 100 others run after it on its CPU meanwhile. */
+			pv_sleep_us(300000);
+			us = mark_and_time(self, &free_task, 1);
+		}
+		ASSERT_GE(us, 0) TH_LOG("round %d: the free task did not leave %s (%lld)",
+					r, self->half, (long long)us);
+		evac[r] = us;
+	}
+	PV_EXPECT_EVAC_TAIL("a free task left from among 200 confined ones", evac, EVAC_ROUNDS,
+			    PV_EVAC_MEDIAN_US);
+}
+
+/*
  * Microseconds @pid waited from now on before it had run @ns more than
  * @base: the time until then minus the CPU time it gained, polling every
  * 1 ms; -1 if it has not after @limit_us. Not the time until this process

@@ -281,9 +281,16 @@ int pv_spread(const pid_t *pids, int n, uint64_t cpus)
 
 void pv_kill_all(pid_t *pids, int n)
 {
+	/*
+	 * Kill all, then reap: each must run to exit, and a task killed
+	 * among a hundred busy ones on its CPU waits for its turn; one at a
+	 * time, those waits would add up.
+	 */
+	for (int i = 0; i < n; i++)
+		if (pids[i] > 0)
+			kill(pids[i], SIGKILL);
 	for (int i = 0; i < n; i++) {
 		if (pids[i] > 0) {
-			kill(pids[i], SIGKILL);
 			waitpid(pids[i], NULL, 0);
 			pids[i] = 0;
 		}
