@@ -218,9 +218,9 @@ TEST_F_TIMEOUT(cov, a_task_free_to_leave_is_found_among_200_confined_ones, 180)
  * @base: the time until then minus the CPU time it gained, polling every
  * 1 ms; -1 if it has not after @limit_us. Not the time until this process
  * sees it run: on the jl boot, the one TCG thread runs a nohz_full vCPU
- * with a lone busy task for up to 100 ms before another vCPU gets a turn
- * (traced: the task ran 8 ms after the unmark, this process woke up 130
- * ms later and read 138 ms).
+ * with a lone busy task, which has no tick, for 100 ms or more before
+ * another vCPU gets a turn (traced: the task ran 8 ms after the unmark,
+ * this process woke up 130 ms later and read 138 ms).
  */
 static int64_t until_it_runs(pid_t pid, uint64_t base, uint64_t ns, uint64_t limit_us)
 {
