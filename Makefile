@@ -68,7 +68,8 @@ selftests: ## build and install the kselftests into build/kselftest
 	@$(MAKE) -s $(BUILD)/tools/pvctl scx
 	@echo "[$$(date +%T)] building the paravirt kselftests"
 	@CFLAGS=-Werror $(MAKE) -s -C $(KSRC)/tools/testing/selftests TARGETS=paravirt \
-		O=$(BUILD)/obj-kselftest KSFT_INSTALL_PATH=$(KSELFTEST) install >/dev/null
+		O=$(BUILD)/obj-kselftest KSFT_INSTALL_PATH=$(KSELFTEST) \
+		KDIR=$(abspath $(BUILD)/obj-debug) install >/dev/null
 	@cp $(BUILD)/obj-debug/drivers/virt/pvsteal/pvsteal.ko $(BUILD)/tools/pvctl \
 		$(addprefix $(SCX)/,$(SCX_SCHEDS)) $(KSELFTEST)/paravirt/
 

@@ -1,7 +1,7 @@
 #!/bin/bash
-# Every patch of the series, every source of the pvsteal module, and the
-# commit that adds the module to the kernel tree (scripts/kernel-tree) are
-# clean under checkpatch.pl --strict.
+# Every patch of the series, every source of the pvsteal module and of the
+# kselftests' test modules, and the commit that adds the module to the
+# kernel tree (scripts/kernel-tree) are clean under checkpatch.pl --strict.
 top=$(cd "$(dirname "$0")/../.." && pwd)
 . "$top/scripts/lib.sh"
 tree=$BUILD/linux
@@ -15,11 +15,12 @@ else
 	echo "not ok 1 checkpatch: $tree has no pvsteal commit on top (scripts/kernel-tree)"
 	n=1 bad=1
 fi
-for p in "$top"/patches/*.patch "$top"/kernel/pvsteal/*.[ch] "$pvsteal"; do
+for p in "$top"/patches/*.patch "$top"/kernel/pvsteal/*.[ch] \
+	 "$top"/selftests/paravirt/test_modules/*.c "$pvsteal"; do
 	[ -f "$p" ] || continue
 	n=$((n + 1))
 	name=$(basename "$p" .patch)
-	case $p in *.patch) file= ;; *) file=-f name=kernel/pvsteal/$name ;; esac
+	case $p in *.patch) file= ;; *) file=-f name=${p#"$top"/} ;; esac
 	if out=$(cd "$(dirname "$cp")/.." && "$cp" --strict --no-tree --terse $file "$p" 2>&1) &&
 	   ! grep -qE 'ERROR|WARNING|CHECK' <<<"$out"; then
 		echo "ok $n checkpatch --strict $name"

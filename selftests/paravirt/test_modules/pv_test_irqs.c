@@ -1,0 +1,149 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Interrupts for the paravirt kselftests: @count interrupts named
+ * "pv_test_irqs" of a chip that takes any affinity at once, in process
+ * context, as interrupt remapping does. The interrupt of hardware number h
+ * is delivered to the (h mod n)-th of the n online CPUs of its affinity,
+ * so that a default affinity spreads them over every CPU.
+ *
+ * @managed gives each a managed affinity of the two highest CPUs instead,
+ * as a multi-queue driver's queue interrupts have (a queue of those CPUs).
+ *
+ * Nothing ever raises them: the tests read where each is delivered
+ * (/proc/irq/N/effective_affinity_list) and how long a change of the
+ * paravirt mask takes with that many interrupts to look at.
+ */
+#include <linux/cpumask.h>
+#include <linux/interrupt.h>
+#include <linux/irq.h>
+#include <linux/irqdomain.h>
+#include <linux/module.h>
+#include <linux/slab.h>
+
+static unsigned int count = 1000;
+module_param(count, uint, 0444);
+MODULE_PARM_DESC(count, "interrupts to request (1-4096)");
+
+static bool managed;
+module_param(managed, bool, 0444);
+MODULE_PARM_DESC(managed, "managed affinity on the two highest online CPUs");
+
+static struct fwnode_handle *fwnode;
+static struct irq_domain *domain;
+static unsigned int *virqs;
+
+static int pv_test_irqs_set_affinity(struct irq_data *d, const struct cpumask *mask,
+				     bool force)
+{
+	unsigned int n = cpumask_weight_and(mask, cpu_online_mask), cpu;
+
+	if (!n)
+		return -EINVAL;
+	cpu = cpumask_nth_and(d->hwirq % n, mask, cpu_online_mask);
+	irq_data_update_effective_affinity(d, cpumask_of(cpu));
+	return IRQ_SET_MASK_OK;
+}
+
+static void pv_test_irqs_nop(struct irq_data *d)
+{
+}
+
+static struct irq_chip pv_test_irqs_chip = {
+	.name			= "pv_test_irqs",
+	.irq_mask		= pv_test_irqs_nop,
+	.irq_unmask		= pv_test_irqs_nop,
+	.irq_set_affinity	= pv_test_irqs_set_affinity,
+};
+
+static int pv_test_irqs_map(struct irq_domain *d, unsigned int virq, irq_hw_number_t hw)
+{
+	irq_set_chip_and_handler(virq, &pv_test_irqs_chip, handle_simple_irq);
+	irq_set_status_flags(virq, IRQ_MOVE_PCNTXT);
+	return 0;
+}
+
+static const struct irq_domain_ops pv_test_irqs_ops = {
+	.map	= pv_test_irqs_map,
+	.xlate	= irq_domain_xlate_onecell,
+};
+
+static irqreturn_t pv_test_irqs_handler(int irq, void *dev_id)
+{
+	return IRQ_HANDLED;
+}
+
+static void pv_test_irqs_free(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < count; i++) {
+		if (!virqs[i])
+			continue;
+		free_irq(virqs[i], virqs);
+		irq_dispose_mapping(virqs[i]);
+	}
+	kfree(virqs);
+	irq_domain_remove(domain);
+	irq_domain_free_fwnode(fwnode);
+}
+
+static int __init pv_test_irqs_init(void)
+{
+	struct irq_affinity_desc aff = { .is_managed = 1 };
+	unsigned int i, cpu, last = 0, before = 0;
+	int ret;
+
+	if (count < 1 || count > 4096)
+		return -EINVAL;
+	/* The two highest online CPUs. */
+	for_each_online_cpu(cpu) {
+		before = last;
+		last = cpu;
+	}
+	if (managed && before == last)
+		return -EINVAL;
+	cpumask_set_cpu(before, &aff.mask);
+	cpumask_set_cpu(last, &aff.mask);
+
+	virqs = kcalloc(count, sizeof(*virqs), GFP_KERNEL);
+	if (!virqs)
+		return -ENOMEM;
+	fwnode = irq_domain_alloc_named_fwnode("pv_test_irqs");
+	if (!fwnode) {
+		kfree(virqs);
+		return -ENOMEM;
+	}
+	domain = irq_domain_create_linear(fwnode, count, &pv_test_irqs_ops, NULL);
+	if (!domain) {
+		irq_domain_free_fwnode(fwnode);
+		kfree(virqs);
+		return -ENOMEM;
+	}
+	for (i = 0; i < count; i++) {
+		virqs[i] = irq_create_mapping_affinity(domain, i, managed ? &aff : NULL);
+		if (!virqs[i]) {
+			ret = -ENOSPC;
+			goto fail;
+		}
+		ret = request_irq(virqs[i], pv_test_irqs_handler, 0, "pv_test_irqs", virqs);
+		if (ret) {
+			irq_dispose_mapping(virqs[i]);
+			virqs[i] = 0;
+			goto fail;
+		}
+	}
+	return 0;
+fail:
+	pv_test_irqs_free();
+	return ret;
+}
+
+static void __exit pv_test_irqs_exit(void)
+{
+	pv_test_irqs_free();
+}
+
+module_init(pv_test_irqs_init);
+module_exit(pv_test_irqs_exit);
+MODULE_DESCRIPTION("Interrupts of a chip that takes any affinity, for the paravirt kselftests");
+MODULE_LICENSE("GPL");
