@@ -513,6 +513,87 @@ TEST_F(irq, a_pending_write_survives_a_change_of_the_mask)
 }
 
 /*
+ * A legacy IO-APIC edge line with a handler whose affinity may be set (the
+ * keyboard's or the serial port's, not the timer's): -1 if there is none.
+ */
+static int io_apic_interrupt(void)
+{
+	char line[1024], aff[64];
+	int irq, found = -1;
+	FILE *f = fopen("/proc/interrupts", "r");
+
+	if (!f)
+		return -1;
+	while (found < 0 && fgets(line, sizeof(line), f))
+		if (sscanf(line, " %d:", &irq) == 1 && strstr(line, "IO-APIC") &&
+		    strstr(line, "-edge") &&
+		    !irq_file(irq, "smp_affinity_list", aff, sizeof(aff)) &&
+		    !set_affinity(irq, aff))
+			found = irq;
+	fclose(f);
+	return found;
+}
+
+/*
+ * Deliver @irq every 10 ms until its effective affinity is within @cpus:
+ * how long that took, or -1 if not within a second. One delivery may not
+ * be enough: a move waits while the vector of the one before is being
+ * cleaned up (-EBUSY), and an injection while one is in flight fails.
+ */
+static int64_t deliver_until(int irq, uint64_t cpus)
+{
+	uint64_t start = pv_now_us();
+
+	for (;;) {
+		uint64_t eff = effective(irq);
+
+		if (eff && !(eff & ~cpus))
+			return pv_now_us() - start;
+		if (pv_now_us() - start > MOVE_LIMIT_US)
+			return -1;
+		inject(irq);
+		pv_sleep_us(10000);
+	}
+}
+
+/*
+ * A legacy IO-APIC line moves at a delivery, in its acknowledgment, as an
+ * MSI does without interrupt remapping; the deliveries are injected here.
+ * On the highest two CPUs, one of them marked: it goes to the other;
+ * unmarked: it stays there.
+ */
+TEST_F(irq, io_apic_line_follows_the_mask)
+{
+	int irq = io_apic_interrupt(), on, other;
+	char list[32], one[8], saved[64];
+	int64_t us;
+
+	ASSERT_LE(0, irq) TH_LOG("no IO-APIC edge interrupt with a settable affinity");
+	ASSERT_EQ(0, irq_file(irq, "smp_affinity_list", saved, sizeof(saved)));
+	snprintf(list, sizeof(list), "%d-%d", self->second, self->first);
+	ASSERT_EQ(0, set_affinity(irq, list));
+	ASSERT_LE(0, deliver_until(irq, 3ULL << self->second));
+	on = effective(irq) & (1ULL << self->first) ? self->first : self->second;
+	other = on == self->first ? self->second : self->first;
+	snprintf(one, sizeof(one), "%d", on);
+
+	ASSERT_EQ(0, pv_mark(one));
+	us = deliver_until(irq, 1ULL << other);
+	TH_LOG("irq %d: CPU %d marked, on CPU %d after %lld us of deliveries", irq, on, other,
+	       (long long)us);
+	EXPECT_LE(0, us) TH_LOG("irq %d still on marked CPU %d after a second of deliveries",
+				irq, on);
+	ASSERT_EQ(0, pv_mark(""));
+	for (int i = 0; i < 10; i++) {
+		inject(irq);
+		pv_sleep_us(10000);
+	}
+	EXPECT_EQ(1ULL << other, effective(irq)) TH_LOG("irq %d left CPU %d on unmark", irq, other);
+	set_affinity(irq, saved);
+	deliver_until(irq, pv_parse_list(saved));
+}
+
+/*
  * The interrupts of test_modules/pv_test_irqs.ko: a chip that takes any
  * affinity at once, in process context (as interrupt remapping does), and
  * delivers the interrupt of hardware number h to the (h mod n)-th online
