@@ -12,8 +12,10 @@
  * (CONFIG_GENERIC_IRQ_DEBUGFS), which also injects one delivery.
  *
  * The chip cases use the interrupts of a test module instead (see
- * FIXTURE(chip)): a thousand of them, managed ones, and an affinity on
- * marked CPUs only, which a real chip's fallback would hide.
+ * FIXTURE(chip)): a thousand of them, managed ones, an affinity on marked
+ * CPUs only, which a real chip's fallback would hide, CPUs with no vector
+ * left, a chip that stores the mask itself, and interrupts kept from
+ * balancing.
  */
 #define _GNU_SOURCE
 #include "../kselftest_harness.h"
@@ -257,7 +259,8 @@ FIXTURE_SETUP(irq)
 	}
 }
 
-FIXTURE_TEARDOWN(irq)
+/* In the parent: a failed assertion in the test's process skips its teardown. */
+FIXTURE_TEARDOWN_PARENT(irq)
 {
 	if (self->io > 0)
 		pv_kill_all(&self->io, 1);
@@ -610,6 +613,7 @@ FIXTURE(chip) {
 	int first, second;	/* the two highest CPUs */
 	char upper[32];		/* and their list */
 	bool loaded;
+	int offline;		/* a CPU to bring back online, or -1 */
 };
 
 /* Load pv_test_irqs with @params: $PV_TEST_IRQS_KO, or test_modules/ next to the test. */
@@ -673,6 +677,7 @@ FIXTURE_SETUP(chip)
 
 	self->n = 0;
 	self->loaded = false;
+	self->offline = -1;
 	if (ncpus < 4)
 		SKIP(return, "needs 4 CPUs, has %d", ncpus);
 	PV_LOAD_OR_SKIP("");
@@ -682,12 +687,15 @@ FIXTURE_SETUP(chip)
 	snprintf(self->upper, sizeof(self->upper), "%d-%d", self->second, self->first);
 }
 
-FIXTURE_TEARDOWN(chip)
+/* In the parent: a failed assertion in the test's process skips its teardown. */
+FIXTURE_TEARDOWN_PARENT(chip)
 {
+	if (self->offline >= 0)
+		pv_set_online(self->offline, 1);
 	if (pv_module_loaded())
 		pv_mark("");
-	if (self->loaded)
-		syscall(SYS_delete_module, "pv_test_irqs", O_NONBLOCK);
+	if (self->loaded && syscall(SYS_delete_module, "pv_test_irqs", O_NONBLOCK))
+		TH_LOG("unloading pv_test_irqs: %s", strerror(errno));
 }
 
 /* Mark @list and unmark it: how long each write took, in @mark_us and @unmark_us. */
@@ -830,6 +838,81 @@ TEST_F(chip, affinity_on_marked_cpus_only_is_kept)
 	EXPECT_EQ(1ULL << self->first, effective(irq));
 	ASSERT_EQ(0, irq_file(irq, "smp_affinity_list", buf, sizeof(buf)));
 	EXPECT_STREQ(one, buf);
+}
+
+/*
+ * When the unmarked CPUs of an affinity have no vector left, the marked
+ * ones are used rather than fail: a write of such an affinity succeeds,
+ * and a CPU going offline finds a new target for its interrupt. Here the
+ * CPUs below the highest two are full and both of those are marked: the
+ * interrupt takes one of them, and the other when that one goes offline
+ * (without the fallback, the write fails with -ENOSPC, and the offline
+ * with "set affinity failed(-28)", leaving the interrupt on the CPU gone).
+ */
+TEST_F(chip, no_vector_left_on_unmarked_cpus_falls_back_to_marked_ones)
+{
+	char params[64], list[32];
+	int irq, on;
+
+	snprintf(params, sizeof(params), "count=1 full=0-%d", self->second - 1);
+	chip_start(_metadata, self, params, 1);
+	irq = self->irq[0];
+	snprintf(list, sizeof(list), "%d-%d", self->second - 1, self->first);
+	ASSERT_EQ(0, pv_mark(self->upper));
+	ASSERT_EQ(0, set_affinity(irq, list)) TH_LOG("writing %s to irq %d, CPUs 0-%d full",
+						     list, irq, self->second - 1);
+	ASSERT_EQ(0, effective(irq) & ~(3ULL << self->second));
+	on = effective(irq) & (1ULL << self->first) ? self->first : self->second;
+
+	ASSERT_EQ(0, pv_set_online(on, 0));
+	self->offline = on;
+	EXPECT_EQ(1ULL << (on == self->first ? self->second : self->first), effective(irq))
+		TH_LOG("irq %d on CPUs %#llx with CPU %d offline", irq,
+		       (unsigned long long)effective(irq), on);
+}
+
+/*
+ * A chip that stores the mask it is given itself (IRQ_SET_MASK_OK_NOCOPY)
+ * gets the unmarked CPUs of the affinity; the affinity still reads back as
+ * written.
+ */
+TEST_F(chip, a_chip_that_stores_the_mask_keeps_the_written_one)
+{
+	char one[8], buf[64];
+	int irq;
+
+	chip_start(_metadata, self, "count=1 nocopy=1", 1);
+	irq = self->irq[0];
+	snprintf(one, sizeof(one), "%d", self->first);
+	ASSERT_EQ(0, pv_mark(one));
+	ASSERT_EQ(0, set_affinity(irq, self->upper));
+	EXPECT_EQ(1ULL << self->second, effective(irq));
+	ASSERT_EQ(0, irq_file(irq, "smp_affinity_list", buf, sizeof(buf)));
+	EXPECT_STREQ(self->upper, buf);
+}
+
+/*
+ * An interrupt kept from balancing (IRQD_NO_BALANCING) is where its driver
+ * put it: the mask does not filter it, since no later change of the mask
+ * would reach it to undo the filter. Its driver sets the two highest
+ * CPUs while the highest is marked: half of them are delivered there.
+ */
+TEST_F(chip, no_balancing_interrupts_stay_where_the_driver_put_them)
+{
+	char one[8];
+	int on_first = 0;
+
+	snprintf(one, sizeof(one), "%d", self->first);
+	ASSERT_EQ(0, pv_mark(one));
+	chip_start(_metadata, self, "count=4 nobalance=1", 4);
+	for (int i = 0; i < self->n; i++) {
+		uint64_t eff = effective(self->irq[i]);
+
+		EXPECT_EQ(0, eff & ~(3ULL << self->second));
+		on_first += eff == 1ULL << self->first;
+	}
+	EXPECT_EQ(2, on_first) TH_LOG("%d of 4 interrupts on CPU %d, where the driver put 2",
+				      on_first, self->first);
 }
 
 TEST_HARNESS_MAIN

@@ -8,6 +8,12 @@
  *
  * @managed gives each a managed affinity of the two highest CPUs instead,
  * as a multi-queue driver's queue interrupts have (a queue of those CPUs).
+ * @nobalance makes them IRQ_NO_BALANCING, with the two highest CPUs set by
+ * the module as a driver does (/proc refuses such an affinity). @full
+ * lists CPUs without a vector left: the chip takes only the others, and
+ * refuses with -ENOSPC a mask with none of them. @nocopy makes the chip
+ * store the mask it is given and return IRQ_SET_MASK_OK_NOCOPY, as some
+ * irqchips do.
  *
  * Nothing ever raises them: the tests read where each is delivered
  * (/proc/irq/N/effective_affinity_list) and how long a change of the
@@ -28,6 +34,19 @@ static bool managed;
 module_param(managed, bool, 0444);
 MODULE_PARM_DESC(managed, "managed affinity on the two highest online CPUs");
 
+static bool nobalance;
+module_param(nobalance, bool, 0444);
+MODULE_PARM_DESC(nobalance, "IRQ_NO_BALANCING, affinity set by the module on the two highest CPUs");
+
+static char *full = "";
+module_param(full, charp, 0444);
+MODULE_PARM_DESC(full, "CPUs without a vector left (a cpulist)");
+
+static bool nocopy;
+module_param(nocopy, bool, 0444);
+MODULE_PARM_DESC(nocopy, "the chip stores the mask itself (IRQ_SET_MASK_OK_NOCOPY)");
+
+static struct cpumask full_mask;
 static struct fwnode_handle *fwnode;
 static struct irq_domain *domain;
 static unsigned int *virqs;
@@ -35,13 +54,21 @@ static unsigned int *virqs;
 static int pv_test_irqs_set_affinity(struct irq_data *d, const struct cpumask *mask,
 				     bool force)
 {
-	unsigned int n = cpumask_weight_and(mask, cpu_online_mask), cpu;
+	struct cpumask room;
+	unsigned int n;
 
-	if (!n)
+	if (!cpumask_intersects(mask, cpu_online_mask))
 		return -EINVAL;
-	cpu = cpumask_nth_and(d->hwirq % n, mask, cpu_online_mask);
-	irq_data_update_effective_affinity(d, cpumask_of(cpu));
-	return IRQ_SET_MASK_OK;
+	cpumask_and(&room, mask, cpu_online_mask);
+	cpumask_andnot(&room, &room, &full_mask);
+	n = cpumask_weight(&room);
+	if (!n)
+		return -ENOSPC;
+	irq_data_update_effective_affinity(d, cpumask_of(cpumask_nth(d->hwirq % n, &room)));
+	if (!nocopy)
+		return IRQ_SET_MASK_OK;
+	irq_data_update_affinity(d, mask);
+	return IRQ_SET_MASK_OK_NOCOPY;
 }
 
 static void pv_test_irqs_nop(struct irq_data *d)
@@ -58,7 +85,7 @@ static struct irq_chip pv_test_irqs_chip = {
 static int pv_test_irqs_map(struct irq_domain *d, unsigned int virq, irq_hw_number_t hw)
 {
 	irq_set_chip_and_handler(virq, &pv_test_irqs_chip, handle_simple_irq);
-	irq_set_status_flags(virq, IRQ_MOVE_PCNTXT);
+	irq_set_status_flags(virq, IRQ_MOVE_PCNTXT | (nobalance ? IRQ_NO_BALANCING : 0));
 	return 0;
 }
 
@@ -93,14 +120,14 @@ static int __init pv_test_irqs_init(void)
 	unsigned int i, cpu, last = 0, before = 0;
 	int ret;
 
-	if (count < 1 || count > 4096)
+	if (count < 1 || count > 4096 || cpulist_parse(full, &full_mask))
 		return -EINVAL;
 	/* The two highest online CPUs. */
 	for_each_online_cpu(cpu) {
 		before = last;
 		last = cpu;
 	}
-	if (managed && before == last)
+	if ((managed || nobalance) && before == last)
 		return -EINVAL;
 	cpumask_set_cpu(before, &aff.mask);
 	cpumask_set_cpu(last, &aff.mask);
@@ -130,6 +157,11 @@ static int __init pv_test_irqs_init(void)
 			irq_dispose_mapping(virqs[i]);
 			virqs[i] = 0;
 			goto fail;
+		}
+		if (nobalance) {
+			ret = irq_set_affinity(virqs[i], &aff.mask);
+			if (ret)
+				goto fail;
 		}
 	}
 	return 0;
