@@ -65,8 +65,16 @@ static uint64_t effective(int irq)
 	return pv_parse_list(buf);
 }
 
-/* Poll until the effective affinity of @irq is within @cpus; -1 if not in time. */
-static int64_t wait_effective(int irq, uint64_t cpus)
+/*
+ * Poll until the effective affinity of @irq is within @cpus: how long that
+ * took, or -1 if not within a second. With @deliver, deliver @irq at each
+ * poll (inject() below): one delivery may not be enough for a move that
+ * waits for it, since a move waits while the vector of the one before is
+ * being cleaned up (-EBUSY), and an injection while one is in flight fails.
+ */
+static int inject(int irq);
+
+static int64_t wait_effective(int irq, uint64_t cpus, bool deliver)
 {
 	uint64_t start = pv_now_us();
 
@@ -77,6 +85,8 @@ static int64_t wait_effective(int irq, uint64_t cpus)
 			return pv_now_us() - start;
 		if (pv_now_us() - start > MOVE_LIMIT_US)
 			return -1;
+		if (deliver)
+			inject(irq);
 		pv_sleep_us(10000);
 	}
 }
@@ -283,7 +293,7 @@ static void on_highest_of_two(struct __test_metadata *_metadata, FIXTURE_DATA(ir
 	snprintf(list, 32, "%d-%d", self->second, self->first);
 	snprintf(one, 8, "%d", self->first);
 	ASSERT_EQ(0, set_affinity(irq, one));
-	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first, false));
 	ASSERT_EQ(0, set_affinity(irq, list));
 }
 
@@ -303,7 +313,7 @@ TEST_F(irq, follows_every_change_of_the_mask)
 	on_highest_of_two(_metadata, self, irq, list, one);
 
 	ASSERT_EQ(0, pv_mark(one));
-	us = wait_effective(irq, 1ULL << self->second);
+	us = wait_effective(irq, 1ULL << self->second, false);
 	EXPECT_LE(0, us) TH_LOG("irq %d still on CPU %d 1 s after it was marked", irq, self->first);
 	TH_LOG("irq %d: CPU %d marked, moved to CPU %d after %lld us", irq, self->first,
 	       self->second, (long long)us);
@@ -312,7 +322,7 @@ TEST_F(irq, follows_every_change_of_the_mask)
 
 	snprintf(one, sizeof(one), "%d", self->second);
 	ASSERT_EQ(0, pv_mark(one));
-	us = wait_effective(irq, 1ULL << self->first);
+	us = wait_effective(irq, 1ULL << self->first, false);
 	EXPECT_LE(0, us) TH_LOG("irq %d did not come back to unmarked CPU %d within 1 s",
 				irq, self->first);
 	ASSERT_EQ(0, irq_file(irq, "smp_affinity_list", buf, sizeof(buf)));
@@ -335,10 +345,10 @@ TEST_F(irq, io_interrupts_stay_off_marked_cpus)
 	snprintf(all, sizeof(all), "0-%d", ncpus - 1);
 	snprintf(one, sizeof(one), "%d", self->first);
 	ASSERT_EQ(0, set_affinity(irq, one));
-	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first, false));
 	ASSERT_EQ(0, set_affinity(irq, all));
 	ASSERT_EQ(0, pv_mark(half));
-	EXPECT_LE(0, wait_effective(irq, ~marked))
+	EXPECT_LE(0, wait_effective(irq, ~marked, false))
 		TH_LOG("irq %d still on a marked CPU 1 s after the mark", irq);
 
 	on0 = irq_count(irq, marked, &total0);
@@ -436,15 +446,15 @@ TEST_F(irq, returns_to_an_unmarked_cpu_that_comes_back)
 
 	on_highest_of_two(_metadata, self, irq, list, one);
 	ASSERT_EQ(0, pv_mark(one));
-	ASSERT_LE(0, wait_effective(irq, 1ULL << self->second));
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->second, false));
 
 	ASSERT_EQ(0, pv_set_online(self->second, 0));
 	self->offline = self->second;
-	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first))
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first, false))
 		TH_LOG("irq %d not on CPU %d, the last of its affinity online", irq, self->first);
 	ASSERT_EQ(0, pv_set_online(self->second, 1));
 	self->offline = -1;
-	us = wait_effective(irq, 1ULL << self->second);
+	us = wait_effective(irq, 1ULL << self->second, false);
 	TH_LOG("irq %d back on CPU %d %lld us after it came online", irq, self->second, (long long)us);
 	EXPECT_LE(0, us) TH_LOG("irq %d still on marked CPU %d 1 s after CPU %d came back",
 				irq, self->first, self->second);
@@ -497,7 +507,7 @@ TEST_F(irq, a_pending_write_survives_a_change_of_the_mask)
 	snprintf(one, sizeof(one), "%d", self->first);
 	ASSERT_EQ(0, set_affinity(irq, one));
 	ASSERT_EQ(0, inject(irq));
-	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first));
+	ASSERT_LE(0, wait_effective(irq, 1ULL << self->first, false));
 	ASSERT_EQ(0, set_affinity(irq, list));
 	ASSERT_EQ(0, inject(irq));
 	pv_sleep_us(20000);
@@ -507,7 +517,7 @@ TEST_F(irq, a_pending_write_survives_a_change_of_the_mask)
 
 	ASSERT_EQ(0, pv_mark(one));
 	ASSERT_EQ(0, inject(irq));
-	EXPECT_LE(0, wait_effective(irq, 1)) TH_LOG("irq %d on CPUs %#llx, written to CPU 0 before the mark",
+	EXPECT_LE(0, wait_effective(irq, 1, false)) TH_LOG("irq %d on CPUs %#llx, written to CPU 0 before the mark",
 						    irq, (unsigned long long)effective(irq));
 	ASSERT_EQ(0, irq_file(irq, "smp_affinity_list", buf, sizeof(buf)));
 	EXPECT_STREQ("0", buf);
@@ -538,28 +548,6 @@ static int io_apic_interrupt(void)
 }
 
 /*
- * Deliver @irq every 10 ms until its effective affinity is within @cpus:
- * how long that took, or -1 if not within a second. One delivery may not
- * be enough: a move waits while the vector of the one before is being
- * cleaned up (-EBUSY), and an injection while one is in flight fails.
- */
-static int64_t deliver_until(int irq, uint64_t cpus)
-{
-	uint64_t start = pv_now_us();
-
-	for (;;) {
-		uint64_t eff = effective(irq);
-
-		if (eff && !(eff & ~cpus))
-			return pv_now_us() - start;
-		if (pv_now_us() - start > MOVE_LIMIT_US)
-			return -1;
-		inject(irq);
-		pv_sleep_us(10000);
-	}
-}
-
-/*
  * A legacy IO-APIC line moves at a delivery, in its acknowledgment, as an
  * MSI does without interrupt remapping; the deliveries are injected here.
  * On the highest two CPUs, one of them marked: it goes to the other;
@@ -575,13 +563,13 @@ TEST_F(irq, io_apic_line_follows_the_mask)
 	ASSERT_EQ(0, irq_file(irq, "smp_affinity_list", saved, sizeof(saved)));
 	snprintf(list, sizeof(list), "%d-%d", self->second, self->first);
 	ASSERT_EQ(0, set_affinity(irq, list));
-	ASSERT_LE(0, deliver_until(irq, 3ULL << self->second));
+	ASSERT_LE(0, wait_effective(irq, 3ULL << self->second, true));
 	on = effective(irq) & (1ULL << self->first) ? self->first : self->second;
 	other = on == self->first ? self->second : self->first;
 	snprintf(one, sizeof(one), "%d", on);
 
 	ASSERT_EQ(0, pv_mark(one));
-	us = deliver_until(irq, 1ULL << other);
+	us = wait_effective(irq, 1ULL << other, true);
 	TH_LOG("irq %d: CPU %d marked, on CPU %d after %lld us of deliveries", irq, on, other,
 	       (long long)us);
 	EXPECT_LE(0, us) TH_LOG("irq %d still on marked CPU %d after a second of deliveries",
@@ -593,7 +581,7 @@ TEST_F(irq, io_apic_line_follows_the_mask)
 	}
 	EXPECT_EQ(1ULL << other, effective(irq)) TH_LOG("irq %d left CPU %d on unmark", irq, other);
 	set_affinity(irq, saved);
-	deliver_until(irq, pv_parse_list(saved));
+	wait_effective(irq, pv_parse_list(saved), true);
 }
 
 /*
@@ -622,7 +610,6 @@ static int chip_load(const char *params)
 	const char *ko = getenv("PV_TEST_IRQS_KO");
 	char exe[PATH_MAX], path[PATH_MAX + 48];
 	ssize_t len;
-	int fd, ret = 0;
 
 	if (!ko || !*ko) {
 		len = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
@@ -632,13 +619,7 @@ static int chip_load(const char *params)
 		snprintf(path, sizeof(path), "%s/test_modules/pv_test_irqs.ko", dirname(exe));
 		ko = path;
 	}
-	fd = open(ko, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -ENOENT;
-	if (syscall(SYS_finit_module, fd, params, 0))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return pv_load_ko(ko, params);
 }
 
 /* The module's interrupts, in the order /proc/interrupts lists them. */

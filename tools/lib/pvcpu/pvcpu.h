@@ -36,6 +36,8 @@ int pv_set_online(int cpu, int on);
 bool pv_module_loaded(void);
 int pv_module_load(const char *params);
 int pv_module_unload(void);
+/* Load the module file @ko with @params: 0, or -errno (-ENOENT: no such file). */
+int pv_load_ko(const char *ko, const char *params);
 
 /* Cpulists such as "1,3-5" (sysfs.c) */
 uint64_t pv_parse_list(const char *s);	/* ~0 if malformed */

@@ -95,7 +95,7 @@ bool pv_module_loaded(void)
 	return access(PV_OVERRIDE, F_OK) == 0;
 }
 
-static int load_file(const char *ko, const char *params)
+int pv_load_ko(const char *ko, const char *params)
 {
 	int fd, ret = 0;
 
@@ -138,13 +138,13 @@ int pv_module_load(const char *params)
 	if (pv_module_loaded())
 		return 0;
 	if (ko && *ko)
-		return load_file(ko, params);
+		return pv_load_ko(ko, params);
 	n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	if (n > 0) {
 		exe[n] = '\0';
 		snprintf(path, sizeof(path), "%s/pvsteal.ko", dirname(exe));
 		if (!access(path, R_OK))
-			return load_file(path, params);
+			return pv_load_ko(path, params);
 	}
 	return modprobe(params);
 }
