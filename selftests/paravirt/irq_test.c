@@ -896,4 +896,43 @@ TEST_F(chip, no_balancing_interrupts_stay_where_the_driver_put_them)
 				      on_first, self->first);
 }
 
+/* Calls of the affinity notifier of the module's first interrupt. */
+static long chip_notified(void)
+{
+	char buf[32];
+
+	if (pv_read("/sys/module/pv_test_irqs/parameters/notified", buf, sizeof(buf)))
+		return -1;
+	return strtol(buf, NULL, 10);
+}
+
+/*
+ * Moving an interrupt off a marked CPU is not a change of its affinity:
+ * the driver's affinity notifier is not called (a driver told of every
+ * change would, for example, stop polling where it should not). A write
+ * of the affinity calls it once; marking the CPU the interrupt is on
+ * moves it, and neither that nor the unmark calls it again.
+ */
+TEST_F(chip, a_change_of_the_mask_calls_no_affinity_notifier)
+{
+	char all[32], on[8];
+	uint64_t eff;
+	int irq;
+
+	chip_start(_metadata, self, "count=4", 4);
+	irq = self->irq[0];
+	snprintf(all, sizeof(all), "0-%d", self->first);
+	ASSERT_EQ(0, set_affinity(irq, all));
+	pv_sleep_us(100000);
+	ASSERT_EQ(1, chip_notified()) TH_LOG("the notifier does not see a write of the affinity");
+	eff = effective(irq);
+	ASSERT_NE(0, eff);
+	snprintf(on, sizeof(on), "%d", __builtin_ctzll(eff));
+	ASSERT_EQ(0, pv_mark(on));
+	EXPECT_EQ(0, effective(irq) & eff) TH_LOG("irq %d still on marked CPU %s", irq, on);
+	ASSERT_EQ(0, pv_mark(""));
+	pv_sleep_us(100000);
+	EXPECT_EQ(1, chip_notified());
+}
+
 TEST_HARNESS_MAIN

@@ -13,7 +13,8 @@
  * lists CPUs without a vector left: the chip takes only the others, and
  * refuses with -ENOSPC a mask with none of them. @nocopy makes the chip
  * store the mask it is given and return IRQ_SET_MASK_OK_NOCOPY, as some
- * irqchips do.
+ * irqchips do. The first interrupt has an affinity notifier, whose calls
+ * @notified counts, as a driver's would see a change of affinity.
  *
  * Nothing ever raises them: the tests read where each is delivered
  * (/proc/irq/N/effective_affinity_list) and how long a change of the
@@ -45,6 +46,10 @@ MODULE_PARM_DESC(full, "CPUs without a vector left (a cpulist)");
 static bool nocopy;
 module_param(nocopy, bool, 0444);
 MODULE_PARM_DESC(nocopy, "the chip stores the mask itself (IRQ_SET_MASK_OK_NOCOPY)");
+
+static unsigned int notified;
+module_param(notified, uint, 0444);
+MODULE_PARM_DESC(notified, "calls of the first interrupt's affinity notifier (read only)");
 
 static struct cpumask full_mask;
 static struct fwnode_handle *fwnode;
@@ -99,10 +104,26 @@ static irqreturn_t pv_test_irqs_handler(int irq, void *dev_id)
 	return IRQ_HANDLED;
 }
 
+static void pv_test_irqs_notify(struct irq_affinity_notify *notify, const cpumask_t *mask)
+{
+	WRITE_ONCE(notified, READ_ONCE(notified) + 1);
+}
+
+static void pv_test_irqs_release(struct kref *ref)
+{
+}
+
+static struct irq_affinity_notify pv_test_irqs_notifier = {
+	.notify		= pv_test_irqs_notify,
+	.release	= pv_test_irqs_release,
+};
+
 static void pv_test_irqs_free(void)
 {
 	unsigned int i;
 
+	if (virqs[0])
+		irq_set_affinity_notifier(virqs[0], NULL);
 	for (i = 0; i < count; i++) {
 		if (!virqs[i])
 			continue;
@@ -160,6 +181,11 @@ static int __init pv_test_irqs_init(void)
 		}
 		if (nobalance) {
 			ret = irq_set_affinity(virqs[i], &aff.mask);
+			if (ret)
+				goto fail;
+		}
+		if (!i) {
+			ret = irq_set_affinity_notifier(virqs[0], &pv_test_irqs_notifier);
 			if (ret)
 				goto fail;
 		}
