@@ -138,10 +138,12 @@ TEST_F_TIMEOUT(stress, toggle_mask_under_stress_and_hotplug, SECONDS + 60)
 	 * load does not delay the look: how long each counting task has gone
 	 * without progress. A stall shows as up to 100 ms longer than it was.
 	 * A look more than 100 ms late means that this thread could not run
-	 * either: its vCPU, or the whole guest, was held (a jump label flip
-	 * under one TCG thread, the host's own pauses). That time is counted
-	 * apart, as held, and a task's stall is the rest: what the scheduler
-	 * kept from that task while the sampler ran.
+	 * either: its vCPU, or the whole guest, was held (the host's own
+	 * pauses; 1-14 s with the unfair spinlocks tools/vm/vm describes).
+	 * That time is counted apart, as held, and a task's stall is the
+	 * rest: what the scheduler kept from that task while the sampler ran.
+	 * A late look would otherwise see every task that ran at the end of
+	 * the hold as having made progress all along.
 	 */
 	ASSERT_EQ(0, pv_measure_rt());
 	start = pv_now_us();
