@@ -40,6 +40,24 @@ out=$(run prometheus); rc=$?
 run set 1,3 >/dev/null; rc=$?
 [ $rc = 0 ] && [ "$(cat "$tmp/dbg/override")" = "1,3" ]; ok $? "set writes the override"
 
+# A locked-down kernel (Secure Boot) lets debugfs open only world-readable
+# files: root gets EPERM from the writable ones, as from an immutable file.
+fake
+if chattr +i "$tmp/dbg/override" 2>/dev/null; then
+	printf 'none [integrity] confidentiality\n' >"$tmp/lockdown"
+	out=$(PVCTL_LOCKDOWN=$tmp/lockdown run set 2 2>&1); rc=$?
+	[ $rc = 3 ] && grep -q "locked down \[integrity\]" <<<"$out" && grep -q "modprobe.d/pvsteal.conf" <<<"$out" &&
+		grep -q "the mask is unchanged" <<<"$out"
+	ok $? "set under lockdown says why it cannot write and where the options go (status $rc)"
+	printf '[none] integrity confidentiality\n' >"$tmp/lockdown"
+	out=$(PVCTL_LOCKDOWN=$tmp/lockdown run set 2 2>&1); rc=$?
+	[ $rc = 1 ] && grep -q "Operation not permitted" <<<"$out" && ! grep -q "locked down" <<<"$out"
+	ok $? "set refused without lockdown gives the system's reason (status $rc)"
+	chattr -i "$tmp/dbg/override"
+else
+	ok 0 "# SKIP set under lockdown: chattr +i is not allowed here (as root on ext4 or tmpfs)"
+fi
+
 out=$(run prometheus)
 run prometheus -o "$tmp/pvcpu.prom"; rc=$?
 [ $rc = 0 ] && [ "$(cat "$tmp/pvcpu.prom")" = "$out" ] && [ ! -e "$tmp/pvcpu.prom.tmp" ]

@@ -32,21 +32,57 @@
 
 static const char *sysfs = "/sys/devices/system/cpu/paravirt";
 static const char *dbg = "/sys/kernel/debug/pvsteal";
+static const char *lockdown = "/sys/kernel/security/lockdown";
 /* A metrics file being written: removed if we die before the rename. */
 static char *partial;
+
+/* Exit status of a write that the kernel's lockdown refused. */
+#define EXIT_LOCKDOWN	3
+
+static void vdie(int status, const char *fmt, va_list ap)
+{
+	fprintf(stderr, "pvctl: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	if (partial)
+		unlink(partial);
+	exit(status);
+}
 
 static void die(const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "pvctl: ");
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	if (partial)
-		unlink(partial);
-	exit(1);
+	vdie(1, fmt, ap);
+}
+
+static char *slurp(const char *path);
+
+/*
+ * A write to pvsteal's debugfs failed with -@err. A kernel locked down
+ * (Secure Boot turns lockdown on) lets debugfs open only the files anyone
+ * may read, so root too gets EPERM from the writable ones: say so, and
+ * where the options go instead.
+ */
+static void die_write(const char *path, int err, const char *fmt, ...)
+{
+	char *l = err == -EPERM ? slurp(lockdown) : NULL;
+	char *level = l ? strchr(l, '[') : NULL;
+	va_list ap;
+
+	if (level && strncmp(level, "[none]", 6)) {
+		level[strcspn(level, "]") + 1] = '\0';
+		fprintf(stderr, "pvctl: writing %s: refused: the kernel is locked down %s, "
+			"as under Secure Boot, and debugfs takes no writes; "
+			"set pvsteal's options in /etc/modprobe.d/pvsteal.conf and "
+			"reload it (systemctl restart pvsteal)\n", path, level);
+		va_start(ap, fmt);
+		vdie(EXIT_LOCKDOWN, fmt, ap);
+	}
+	fprintf(stderr, "pvctl: writing %s: %s\n", path, strerror(-err));
+	va_start(ap, fmt);
+	vdie(1, fmt, ap);
 }
 
 /* The synopsis: on stdout for --help, on stderr with status 2 for bad usage. */
@@ -194,7 +230,7 @@ static int cmd_set(const char *arg)
 		die("'%s' refused: want a CPU list such as 2-3 or 1,3,5-7 of possible CPUs, "
 		    "leaving at least one active CPU unmarked, or 'auto'", arg);
 	if (ret)
-		die("writing %s: %s", path, strerror(-ret));
+		die_write(path, ret, "the mask is unchanged");
 	printf("paravirt CPUs: %s\n", *mask_now() ? mask_now() : "(none)");
 	return 0;
 }
@@ -433,8 +469,12 @@ static int cmd_hint(const char *port)
 
 	need_module();
 	snprintf(path, sizeof(path), "%s/law", dbg);
-	if (!law_is_host() && pv_write(path, "host"))
-		die("cannot switch pvsteal to law=host: %s", strerror(errno));
+	if (!law_is_host()) {
+		int ret = pv_write(path, "host");
+
+		if (ret)
+			die_write(path, ret, "cannot switch pvsteal to law=host");
+	}
 	fd = open(port, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		die("opening %s: %s (is there a virtio-serial port %s?)", port, strerror(errno),
@@ -519,6 +559,8 @@ int main(int argc, char **argv)
 		sysfs = getenv("PVCTL_SYSFS");
 	if (getenv("PVCTL_DEBUGFS"))
 		dbg = getenv("PVCTL_DEBUGFS");
+	if (getenv("PVCTL_LOCKDOWN"))
+		lockdown = getenv("PVCTL_LOCKDOWN");
 	optind = 2;
 	while ((opt = getopt(argc, argv, "n:d:o:p:")) != -1) {
 		switch (opt) {
